@@ -1,0 +1,896 @@
+"""The knowledge: what the Online Safety Act and Ofcom's codes require, from whom and by when,
+what platforms promised, and the statistics that frame it. Every public claim cites a Source.
+
+This app never imports tracker/: knowledge does not know who watches it.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+
+from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end
+
+PUBLISH_WITHOUT_SOURCE = (
+    "A record can only be published once it cites at least one source. "
+    "Add a source, or keep the record as a draft."
+)
+
+
+def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
+    """The calendar day in the site's time zone (Europe/London) at the reference time."""
+    if at is None:
+        return timezone.localdate()
+    if isinstance(at, dt.datetime):
+        return timezone.localdate(at)
+    return at
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+
+
+class Verification(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed in a cited source"
+    UNVERIFIED = "unverified", "Unverified"
+
+
+# --- Querysets ---------------------------------------------------------------------------------
+
+
+class PublicQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Status.PUBLISHED)
+
+    def get_by_natural_key(self, key: str):
+        return self.get(key=key)
+
+
+class MilestoneQuerySet(PublicQuerySet):
+    def upcoming(self, at: dt.datetime | dt.date | None = None):
+        """Milestones whose date (or period, for a month or year) has not ended yet, soonest first.
+
+        A milestone due today is still upcoming; "today" is the day in Europe/London at `at`.
+        """
+        return self.filter(date_end__gte=local_day(at)).order_by("date", "date_end", "key")
+
+    def past(self, at: dt.datetime | dt.date | None = None):
+        """Milestones whose whole date period is over, most recent first."""
+        return self.filter(date_end__lt=local_day(at)).order_by("-date_end", "-date", "-key")
+
+    def due_between(self, start: dt.date, end: dt.date):
+        """Milestones whose date period overlaps the days from start to end, both included."""
+        return self.filter(date__lte=end, date_end__gte=start).order_by("date", "key")
+
+    def due_on(self, day: dt.date):
+        return self.due_between(day, day)
+
+    def for_platform(self, platform: "Platform"):
+        """Milestones that name the platform, directly or through a commitment it made."""
+        ids = self.filter(Q(platforms=platform) | Q(commitments__platforms=platform)).values("pk")
+        return self.filter(pk__in=ids)
+
+    def for_instrument(self, instrument: "Instrument"):
+        return self.filter(instruments=instrument)
+
+    def compliance_deadlines(self):
+        return self.filter(kind=Milestone.Kind.COMPLIANCE_DEADLINE)
+
+
+class CommitmentQuerySet(PublicQuerySet):
+    def for_platform(self, platform: "Platform"):
+        return self.filter(pk__in=self.filter(platforms=platform).values("pk"))
+
+    def open(self):
+        return self.filter(delivery_status__in=Commitment.OPEN_STATUSES)
+
+    def overdue(self, at: dt.datetime | dt.date | None = None):
+        """Open commitments whose due date (its whole period) is over."""
+        return self.open().filter(due_end__lt=local_day(at))
+
+    def needs_review(self, at: dt.datetime | dt.date | None = None):
+        """Commitments whose review date has arrived: staff should check them for news."""
+        return self.filter(review_on__lte=local_day(at))
+
+
+# --- Shared fields -----------------------------------------------------------------------------
+
+
+class Timestamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class PublicRecord(Timestamped):
+    """A record the public may see once published, with its sources and how sure we are."""
+
+    key = models.CharField(
+        max_length=20,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text="Stable identifier used by the seed data (e.g. M21). "
+        "Leave blank for new records.",
+    )
+    slug = models.SlugField(
+        max_length=80,
+        unique=True,
+        blank=True,
+        help_text="Part of the public address. Filled in from the title when left blank; "
+        "changing it breaks existing links.",
+    )
+    status = models.CharField(
+        max_length=10,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Only published records are shown to the public and API clients. "
+        "Publishing needs at least one source.",
+    )
+    verification = models.CharField(
+        max_length=10,
+        choices=Verification.choices,
+        default=Verification.UNVERIFIED,
+        help_text="Confirmed: the cited sources say this. Unverified: not (yet) found in a "
+        "source we can cite. Never mark confirmed without reading the source.",
+    )
+    notes = models.TextField(
+        blank=True,
+        help_text="What readers should know about how sure we are: caveats, what is unverified, "
+        "where sources disagree.",
+    )
+    sources = models.ManyToManyField(
+        "Source",
+        related_name="%(class)ss",
+        blank=True,
+        help_text="Every published claim cites at least one source.",
+    )
+    history = HistoricalRecords(inherit=True)
+
+    objects = PublicQuerySet.as_manager()
+
+    slug_source_field = "name"
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple[str | None]:
+        return (self.key,)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    def _unique_slug(self) -> str:
+        label = getattr(self, self.slug_source_field)
+        base = slugify(f"{self.key or ''} {label}")[:70].rstrip("-") or "record"
+        slug, n = base, 2
+        while type(self)._default_manager.filter(slug=slug).exclude(pk=self.pk).exists():
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def publish(self) -> None:
+        """Make the record public. Refused while it cites no source."""
+        if not self.sources.exists():
+            raise ValidationError(PUBLISH_WITHOUT_SOURCE)
+        self.status = Status.PUBLISHED
+        self.save(update_fields=["status", "updated_at"])
+
+    def unpublish(self) -> None:
+        self.status = Status.DRAFT
+        self.save(update_fields=["status", "updated_at"])
+
+
+# --- Who -------------------------------------------------------------------------------------
+
+
+class Organisation(PublicRecord):
+    class Kind(models.TextChoices):
+        REGULATOR = "regulator", "Regulator"
+        GOVERNMENT = "government", "Government department"
+        PARLIAMENT = "parliament", "Parliament"
+        CHARITY = "charity", "Charity"
+        NON_PROFIT = "non_profit", "Non-profit"
+        LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+        COMPANY = "company", "Company / platform owner"
+        PLATFORM_OPERATOR = "platform_operator", "Platform operator"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    kind_label = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="How the source describes it, e.g. 'Statutory regulator'.",
+    )
+    description = models.TextField(blank=True, help_text="Its role in online safety.")
+    relationships = models.JSONField(
+        default=dict, blank=True, help_text="Other ties as recorded, e.g. accountable_to."
+    )
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Platform(PublicRecord):
+    class Kind(models.TextChoices):
+        SOCIAL_MEDIA = "social_media", "Social media"
+        MESSAGING = "messaging", "Messaging"
+        VIDEO = "video", "Video"
+        GAMING = "gaming", "Gaming"
+        CHAT = "chat", "Chat site"
+        SEARCH = "search", "Search"
+        REFERENCE = "reference", "Reference / wiki"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="platforms",
+        help_text="The company or body that runs it.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    website = models.URLField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Source(Timestamped):
+    """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
+
+    class Kind(models.TextChoices):
+        STATUTE = "statute", "Statute or statutory instrument"
+        REGULATOR = "regulator", "Regulator document"
+        GOVERNMENT = "government", "Government publication"
+        PRESS_RELEASE = "press_release", "Press release"
+        PLATFORM = "platform", "Platform announcement"
+        NEWS = "news", "News report"
+        PARLIAMENT = "parliament", "Parliamentary record"
+        ANALYSIS = "analysis", "Law-firm or expert analysis"
+        OTHER = "other", "Other"
+
+    class Origin(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        SECONDARY = "secondary", "Secondary"
+
+    key = models.CharField(max_length=20, unique=True, null=True, blank=True)
+    title = models.CharField(max_length=500)
+    url = models.URLField(max_length=1000)
+    publisher = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="published_sources",
+    )
+    publisher_name = models.CharField(
+        max_length=200, help_text="The publisher as named on the source, e.g. 'ITV News (PA copy)'."
+    )
+    published_on = models.DateField(null=True, blank=True)
+    published_precision = models.CharField(
+        max_length=10, choices=Precision.choices, default=Precision.DAY
+    )
+    date_note = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="When the date is missing or qualified, e.g. 'undated (covers to 2025)'.",
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    origin = models.CharField(
+        max_length=10,
+        choices=Origin.choices,
+        help_text="Primary: the law, the regulator, the government or the company itself. "
+        "Secondary: law firms, trade bodies, news, copies.",
+    )
+    archived_url = models.URLField(max_length=1000, blank=True)
+    quote = models.TextField(blank=True, help_text="The words relied on, copied exactly.")
+    history = HistoricalRecords()
+
+    objects = PublicQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["key", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.title}" if self.key else self.title
+
+    def natural_key(self) -> tuple[str | None]:
+        return (self.key,)
+
+    @property
+    def date_display(self) -> str:
+        if self.published_on is None:
+            return self.date_note or "undated"
+        return format_fuzzy(self.published_on, self.published_precision)
+
+
+class Topic(Timestamped):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def natural_key(self) -> tuple[str]:
+        return (self.slug,)
+
+
+# --- What the law requires -------------------------------------------------------------------
+
+
+class Instrument(PublicRecord):
+    """The Act, a statutory instrument, a code of practice or a piece of guidance."""
+
+    class Kind(models.TextChoices):
+        ACT = "act", "Act of Parliament"
+        SECONDARY_LEGISLATION = "secondary_legislation", "Secondary legislation"
+        CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
+        GUIDANCE = "guidance", "Guidance"
+        STATEMENT = "statement", "Statement"
+        CONSULTATION = "consultation", "Consultation"
+
+    class Stage(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        DRAFT = "draft", "Draft"
+        CONSULTATION = "consultation", "Under consultation"
+        FINAL = "final", "Final"
+        LAID = "laid", "Laid before Parliament"
+        IN_FORCE = "in_force", "In force"
+        SUPERSEDED = "superseded", "Superseded"
+        WITHDRAWN = "withdrawn", "Withdrawn or revoked"
+
+    title = models.CharField(max_length=300)
+    short_name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    issuer = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="instruments"
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name="made under",
+        help_text="The instrument this one is made under, e.g. the Act for a code of practice.",
+    )
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    official_url = models.URLField(max_length=1000, blank=True)
+    summary = models.TextField(blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="instruments")
+
+    slug_source_field = "short_name"
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.title
+
+    def _unique_slug(self) -> str:
+        if not self.short_name:
+            self.short_name = self.title[:100]
+        return super()._unique_slug()
+
+
+class Measure(PublicRecord):
+    """A duty in the Act or a measure in one of Ofcom's codes."""
+
+    instrument = models.ForeignKey(
+        Instrument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measures",
+        help_text="The code or instrument the measure sits in, where one is known.",
+    )
+    instrument_reference = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="The code or instrument as the source names it, with its dates.",
+    )
+    reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Ofcom's measure id (e.g. ICU F1) or a section of the Act, as cited.",
+    )
+    title = models.CharField(max_length=300)
+    summary = models.TextField(help_text="What the measure requires.")
+    applies_to = models.TextField(blank=True, help_text="Which services must follow it.")
+    relevance = models.TextField(blank=True, help_text="Why it matters against online grooming.")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
+
+    slug_source_field = "title"
+
+    class Meta:
+        ordering = ["key", "title"]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}" if self.reference else self.title
+
+
+# --- When --------------------------------------------------------------------------------------
+
+
+class Certainty(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    EXPECTED = "expected", "Expected"
+
+
+class Milestone(PublicRecord):
+    """An event or deadline on the timeline, dated only as precisely as we know it."""
+
+    class Kind(models.TextChoices):
+        LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
+        PUBLICATION = "publication", "Publication"
+        CONSULTATION_OPENS = "consultation_opens", "Consultation opens"
+        CONSULTATION_CLOSES = "consultation_closes", "Consultation closes"
+        COMPLIANCE_DEADLINE = "compliance_deadline", "Compliance deadline"
+        DUTY_IN_FORCE = "duty_in_force", "Duty in force"
+        ENFORCEMENT = "enforcement", "Enforcement"
+        REVIEW = "review", "Review or legal challenge"
+        OTHER = "other", "Other"
+
+    title = models.CharField(max_length=500, help_text="What happens, in one sentence.")
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
+    phase = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The stage of implementation, e.g. 'Phase 1 – illegal harms'.",
+    )
+    who_must_act = models.CharField(
+        max_length=300, blank=True, help_text="Who is responsible, e.g. 'Service providers'."
+    )
+    date = models.DateField(
+        help_text="The first day of the period when the date is a month or year."
+    )
+    date_precision = models.CharField(
+        max_length=10,
+        choices=Precision.choices,
+        default=Precision.DAY,
+        help_text="How precisely the date is known. Never enter a day that no source gives.",
+    )
+    date_end = models.DateField(editable=False, help_text="Last day of the date's period.")
+    certainty = models.CharField(
+        max_length=10,
+        choices=Certainty.choices,
+        default=Certainty.CONFIRMED,
+        help_text="Expected: a planned or forecast date that has not been confirmed as happening.",
+    )
+    date_label = models.CharField(
+        max_length=50,
+        blank=True,
+        help_text="Optional wording for a date no precision fits, e.g. 'mid-2027'.",
+    )
+    instruments = models.ManyToManyField(Instrument, blank=True, related_name="milestones")
+    measures = models.ManyToManyField(Measure, blank=True, related_name="milestones")
+    platforms = models.ManyToManyField(
+        Platform, blank=True, related_name="milestones", help_text="Platforms the event names."
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="milestones")
+
+    objects = MilestoneQuerySet.as_manager()
+
+    slug_source_field = "title"
+
+    class Meta:
+        ordering = ["date", "key"]
+        indexes = [models.Index(fields=["status", "date_end"], name="milestone_status_end")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(date_end__gte=F("date")), name="milestone_period_ends_after_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.title}" if self.key else self.title
+
+    def save(self, *args, **kwargs) -> None:
+        self.date_end = period_end(self.date, self.date_precision)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "date" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "date_end"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:milestone", args=[self.slug])
+
+    @property
+    def date_text(self) -> str:
+        return self.date_label or format_fuzzy(self.date, self.date_precision)
+
+    @property
+    def date_display(self) -> str:
+        """'16 December 2024', or 'Expected: July 2026' — never more precise than we know."""
+        if self.certainty == Certainty.EXPECTED:
+            return f"Expected: {self.date_text}"
+        return self.date_text
+
+    @property
+    def date_iso(self) -> str:
+        return iso_fuzzy(self.date, self.date_precision)
+
+    @property
+    def is_day_exact(self) -> bool:
+        """Only a confirmed date known to the day may trigger day-exact reminders."""
+        return self.date_precision == Precision.DAY and self.certainty == Certainty.CONFIRMED
+
+    def move_to(
+        self,
+        new_date: dt.date,
+        *,
+        precision: str | None = None,
+        certainty: str | None = None,
+        reason: str,
+        source: "Source | None" = None,
+        announced_on: dt.date | None = None,
+        by=None,
+    ) -> "DateChange":
+        """Change the milestone's date, keeping the old one as a DateChange record."""
+        precision = precision or self.date_precision
+        with transaction.atomic():
+            change = DateChange.objects.create(
+                milestone=self,
+                old_date=self.date,
+                old_precision=self.date_precision,
+                old_certainty=self.certainty,
+                new_date=new_date,
+                new_precision=precision,
+                new_certainty=certainty or self.certainty,
+                announced_on=announced_on,
+                reason=reason,
+                source=source,
+                created_by=by,
+            )
+            self.date, self.date_precision = new_date, precision
+            self.certainty = certainty or self.certainty
+            self.save()
+        return change
+
+
+class DateChange(Timestamped):
+    """One move of a milestone's date, so the site can show slippage honestly."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="date_changes")
+    old_date = models.DateField()
+    old_precision = models.CharField(max_length=10, choices=Precision.choices)
+    old_certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    new_date = models.DateField()
+    new_precision = models.CharField(max_length=10, choices=Precision.choices)
+    new_certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    announced_on = models.DateField(
+        null=True, blank=True, help_text="When the change was announced, if known."
+    )
+    reason = models.TextField(help_text="Why the date moved, as the source explains it.")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, null=True, blank=True, related_name="date_changes"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["milestone", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(old_date=F("new_date"), old_precision=F("new_precision")),
+                name="date_change_moves_the_date",
+                violation_error_message="The new date is the same as the old one.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{format_fuzzy(self.old_date, self.old_precision)} → "
+            f"{format_fuzzy(self.new_date, self.new_precision)}"
+        )
+
+
+# --- What platforms promised -----------------------------------------------------------------
+
+
+class DeliveryStatus(models.TextChoices):
+    ANNOUNCED = "announced", "Announced"
+    IN_PROGRESS = "in_progress", "In progress"
+    DELIVERED = "delivered", "Delivered"
+    PARTIALLY_DELIVERED = "partially_delivered", "Partially delivered"
+    NOT_DELIVERED = "not_delivered", "Not delivered"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    UNVERIFIED = "unverified", "Unverified"
+
+
+class Commitment(PublicRecord):
+    """What a platform, or its owner, said it will do or has done."""
+
+    OPEN_STATUSES = (
+        DeliveryStatus.ANNOUNCED,
+        DeliveryStatus.IN_PROGRESS,
+        DeliveryStatus.UNVERIFIED,
+    )
+
+    summary = models.TextField(help_text="What was promised or announced, in plain words.")
+    quote = models.TextField(blank=True, help_text="The platform's own words, copied exactly.")
+    platforms = models.ManyToManyField(Platform, related_name="commitments")
+    platform_label = models.CharField(
+        max_length=200, blank=True, help_text="The platforms as the source names them."
+    )
+    made_by_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        verbose_name="made by (organisation)",
+    )
+    made_by = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who said it: a spokesperson or an executive, if named.",
+    )
+    made_on = models.DateField(
+        help_text="When it was announced (first day of the month or year if not known to the day)."
+    )
+    made_on_precision = models.CharField(
+        max_length=10, choices=Precision.choices, default=Precision.DAY
+    )
+    due_on = models.DateField(
+        null=True, blank=True, help_text="When it should be delivered, if said."
+    )
+    due_precision = models.CharField(
+        max_length=10, choices=Precision.choices, default=Precision.DAY
+    )
+    due_end = models.DateField(null=True, blank=True, editable=False)
+    review_on = models.DateField(
+        null=True, blank=True, help_text="When staff should next check whether it was delivered."
+    )
+    delivery_status = models.CharField(
+        max_length=20,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.ANNOUNCED,
+        help_text="Change it by adding a status update with its evidence.",
+    )
+    measures = models.ManyToManyField(Measure, blank=True, related_name="commitments")
+    milestones = models.ManyToManyField(Milestone, blank=True, related_name="commitments")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="commitments")
+
+    objects = CommitmentQuerySet.as_manager()
+
+    slug_source_field = "summary"
+
+    class Meta:
+        ordering = ["-made_on", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(due_on__isnull=True) | Q(due_end__gte=F("due_on")),
+                name="commitment_due_period_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.summary if len(self.summary) <= 80 else self.summary[:79] + "…"
+        return f"{self.key}: {label}" if self.key else label
+
+    def save(self, *args, **kwargs) -> None:
+        self.due_end = period_end(self.due_on, self.due_precision) if self.due_on else None
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if self.pk and self.made_on:
+            earliest = self.updates.order_by("on").values_list("on", flat=True).first()
+            if earliest and earliest < self.made_on:
+                raise ValidationError(
+                    {"made_on": f"A status update is dated {earliest:%d %B %Y}, before this date."}
+                )
+
+    @property
+    def made_on_display(self) -> str:
+        return format_fuzzy(self.made_on, self.made_on_precision)
+
+    def record_update(
+        self,
+        *,
+        on: dt.date,
+        delivery_status: str,
+        note: str = "",
+        evidence: Source | None = None,
+        by=None,
+    ) -> "CommitmentUpdate":
+        """Record news about the commitment; the latest update by date sets its status."""
+        with transaction.atomic():
+            update = CommitmentUpdate(
+                commitment=self,
+                on=on,
+                delivery_status=delivery_status,
+                note=note,
+                evidence=evidence,
+                created_by=by,
+            )
+            update.full_clean()
+            update.save()
+            self.refresh_delivery_status()
+        return update
+
+    def refresh_delivery_status(self) -> None:
+        latest = self.updates.order_by("-on", "-created_at").first()
+        status = latest.delivery_status if latest else DeliveryStatus.ANNOUNCED
+        if status != self.delivery_status:
+            self.delivery_status = status
+            self.save(update_fields=["delivery_status", "updated_at"])
+
+
+class CommitmentUpdate(Timestamped):
+    """News about a commitment: delivered, slipped, withdrawn — with the evidence."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates")
+    # A copy of the commitment's date so the database itself can refuse an update dated
+    # before the commitment was made (a check constraint cannot look across a foreign key).
+    commitment_made_on = models.DateField(editable=False)
+    on = models.DateField(verbose_name="date", help_text="When this happened or was reported.")
+    delivery_status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, verbose_name="new status"
+    )
+    note = models.TextField(blank=True)
+    evidence = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitment_updates",
+        help_text="The source that shows it.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["commitment", "on", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on__gte=F("commitment_made_on")),
+                name="commitment_update_not_before_commitment",
+                violation_error_message=(
+                    "A status update cannot be dated before the commitment was made."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.on:%d %b %Y}: {self.get_delivery_status_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.commitment_made_on = self.commitment.made_on
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.commitment_made_on = self.commitment.made_on
+        if self.on and self.on < self.commitment_made_on:
+            raise ValidationError(
+                {"on": "A status update cannot be dated before the commitment was made."}
+            )
+
+
+# --- Statistics --------------------------------------------------------------------------------
+
+
+class Unit(models.TextChoices):
+    COUNT = "count", "Count"
+    PERCENT = "percent", "Percentage (0–100)"
+    PERCENT_CHANGE = "percent_change", "Percentage change"
+    MONEY_GBP = "gbp", "Pounds sterling"
+    TEXT = "text", "Described in words"
+
+
+class Indicator(PublicRecord):
+    """A statistic tracked over time, e.g. police-recorded grooming offences."""
+
+    name = models.CharField(max_length=300)
+    unit = models.CharField(max_length=20, choices=Unit.choices, default=Unit.COUNT)
+    publisher = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="indicators"
+    )
+    publisher_name = models.CharField(max_length=200, blank=True)
+    method_note = models.TextField(
+        blank=True, help_text="How the figures are collected and what they cover."
+    )
+    topics = models.ManyToManyField(Topic, blank=True, related_name="indicators")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Observation(PublicRecord):
+    """One figure for a period, with its source. Figures that sources disagree on are both kept."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
+    metric = models.CharField(max_length=300, help_text="What exactly was counted, as published.")
+    value_text = models.CharField(
+        max_length=200, help_text="The figure exactly as published, e.g. '7,062' or '48%'."
+    )
+    value = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="The figure as a number, where it is a single number (for charts).",
+    )
+    unit = models.CharField(max_length=20, choices=Unit.choices, default=Unit.COUNT)
+    period_label = models.CharField(
+        max_length=100, help_text="e.g. '2023/24' (police financial year)."
+    )
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    coverage = models.CharField(max_length=300, blank=True, help_text="e.g. '45 UK police forces'.")
+    platforms = models.ManyToManyField(
+        Platform, blank=True, related_name="observations", help_text="For per-platform shares."
+    )
+    conflicts_with = models.ManyToManyField(
+        "self",
+        blank=True,
+        symmetrical=True,
+        help_text="Other published values for the same figure that disagree with this one.",
+    )
+
+    slug_source_field = "metric"
+
+    class Meta:
+        ordering = ["indicator", "period_start", "key"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=F("period_start")),
+                name="observation_period_ends_after_start",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit=Unit.PERCENT)
+                | Q(value__isnull=True)
+                | Q(value__gte=Decimal(0), value__lte=Decimal(100)),
+                name="observation_percentage_within_0_100",
+                violation_error_message="A percentage must lie between 0 and 100.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} ({self.period_label}): {self.value_text}"
+
+    @property
+    def is_conflicted(self) -> bool:
+        return self.conflicts_with.exists()

@@ -1,0 +1,17 @@
+import datetime as dt
+
+from celery import shared_task
+
+from tracker.models import Heartbeat
+
+
+@shared_task(bind=True, ignore_result=True)
+def heartbeat(self, sent_at: str | None = None) -> None:
+    """Record that a worker is alive and consuming from the broker."""
+    Heartbeat.objects.get_or_create(
+        task_id=self.request.id or "eager",
+        defaults={
+            "worker": self.request.hostname or "unknown",
+            "sent_at": dt.datetime.fromisoformat(sent_at) if sent_at else None,
+        },
+    )
