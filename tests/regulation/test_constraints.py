@@ -1,0 +1,283 @@
+"""The database itself refuses records that would make the knowledge wrong.
+
+Each test bypasses model validation (a direct save or a queryset update), so a bug in a form,
+an import or a shell session still cannot store the bad row.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from regulation.models import (
+    Commitment,
+    CommitmentUpdate,
+    DateChange,
+    DeliveryStatus,
+    Milestone,
+    Observation,
+    Precision,
+    Unit,
+)
+from tests.factories import (
+    make_commitment,
+    make_indicator,
+    make_milestone,
+    make_observation,
+    make_source,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+# --- Identity ----------------------------------------------------------------------------------
+
+
+def test_it_refuses_two_milestones_with_the_same_slug():
+    make_milestone(title="Illegal harms duties in force", slug="illegal-harms")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_milestone(title="Another milestone", slug="illegal-harms")
+
+
+def test_it_refuses_two_milestones_with_the_same_key():
+    make_milestone(key="M21")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_milestone(key="M21")
+
+
+def test_it_refuses_two_sources_with_the_same_key():
+    make_source(key="S1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_source(key="S1")
+
+
+def test_it_refuses_two_observations_with_the_same_key():
+    make_observation(key="O1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_observation(key="O1")
+
+
+def test_it_refuses_two_commitments_with_the_same_key():
+    make_commitment(key="C1")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_commitment(key="C1")
+
+
+def test_it_allows_many_records_without_a_key():
+    make_milestone(key=None)
+    make_milestone(key=None)
+    make_source(key=None)
+    make_source(key=None)
+
+    assert Milestone.objects.filter(key=None).count() == 2
+
+
+# --- Observations --------------------------------------------------------------------------------
+
+
+def test_it_refuses_an_observation_period_that_ends_before_it_starts():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_observation(period_start=dt.date(2024, 4, 1), period_end=dt.date(2023, 3, 31))
+
+
+def test_it_accepts_an_observation_period_of_a_single_day_or_with_an_open_end():
+    make_observation(period_start=dt.date(2024, 4, 1), period_end=dt.date(2024, 4, 1))
+    make_observation(period_start=dt.date(2024, 4, 1), period_end=None)
+
+    assert Observation.objects.count() == 2
+
+
+@pytest.mark.parametrize("value", [Decimal("-1"), Decimal("100.5")])
+def test_it_refuses_a_percentage_outside_0_to_100(value):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_observation(unit=Unit.PERCENT, value=value, value_text=f"{value}%")
+
+
+@pytest.mark.parametrize("value", [Decimal("0"), Decimal("48"), Decimal("100")])
+def test_it_accepts_a_percentage_from_0_to_100_inclusive(value):
+    observation = make_observation(unit=Unit.PERCENT, value=value, value_text=f"{value}%")
+
+    observation.refresh_from_db()
+    assert observation.value == value
+
+
+def test_it_accepts_a_percentage_change_above_100():
+    observation = make_observation(
+        unit=Unit.PERCENT_CHANGE, value=Decimal("189"), value_text="+189%"
+    )
+
+    observation.refresh_from_db()
+    assert observation.value == Decimal("189")
+
+
+def test_it_refuses_a_percentage_pushed_out_of_range_by_a_queryset_update():
+    observation = make_observation(unit=Unit.PERCENT, value=Decimal("48"), value_text="48%")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Observation.objects.filter(pk=observation.pk).update(value=Decimal("148"))
+
+
+def test_it_explains_a_percentage_out_of_range_when_validating_the_model():
+    observation = Observation(
+        indicator=make_indicator(),
+        metric="Children who saw harmful content",
+        value_text="148%",
+        value=Decimal("148"),
+        unit=Unit.PERCENT,
+        period_label="2024",
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        observation.full_clean()
+
+    assert "A percentage must lie between 0 and 100." in refused.value.messages
+
+
+def test_it_explains_an_observation_period_that_ends_before_it_starts():
+    observation = Observation(
+        indicator=make_indicator(),
+        metric="Offences recorded by police",
+        value_text="7,062",
+        period_label="2023/24",
+        period_start=dt.date(2024, 4, 1),
+        period_end=dt.date(2023, 3, 31),
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        observation.full_clean()
+
+    assert "The period cannot end before it starts." in refused.value.messages
+
+
+# --- Commitment updates --------------------------------------------------------------------------
+
+
+def test_it_refuses_a_status_update_saved_directly_with_a_date_before_the_commitment():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommitmentUpdate(
+            commitment=commitment,
+            on=dt.date(2025, 3, 31),
+            delivery_status=DeliveryStatus.DELIVERED,
+        ).save()
+
+
+def test_it_refuses_a_status_update_moved_before_the_commitment_by_a_queryset_update():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    update = commitment.record_update(
+        on=dt.date(2025, 5, 1), delivery_status=DeliveryStatus.IN_PROGRESS
+    )
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CommitmentUpdate.objects.filter(pk=update.pk).update(on=dt.date(2025, 3, 1))
+
+
+def test_it_accepts_a_status_update_on_the_day_the_commitment_was_made():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+
+    commitment.record_update(on=dt.date(2025, 4, 1), delivery_status=DeliveryStatus.IN_PROGRESS)
+
+    assert commitment.updates.count() == 1
+
+
+def test_it_explains_a_status_update_dated_before_the_commitment():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    update = CommitmentUpdate(
+        commitment=commitment, on=dt.date(2025, 3, 31), delivery_status=DeliveryStatus.DELIVERED
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        update.clean()
+
+    assert refused.value.message_dict == {
+        "on": ["A status update cannot be dated before the commitment was made."]
+    }
+
+
+def test_it_explains_a_commitment_date_moved_after_its_first_status_update():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    commitment.record_update(on=dt.date(2025, 5, 1), delivery_status=DeliveryStatus.IN_PROGRESS)
+
+    commitment.made_on = dt.date(2025, 6, 1)
+    with pytest.raises(ValidationError) as refused:
+        commitment.full_clean()
+
+    assert refused.value.message_dict["made_on"] == [
+        "A status update is dated 01 May 2025, before this date."
+    ]
+
+
+# --- Date changes and milestone periods ----------------------------------------------------------
+
+
+def test_it_refuses_a_date_change_that_does_not_move_the_date():
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DateChange.objects.create(
+            milestone=milestone,
+            old_date=dt.date(2026, 7, 1),
+            old_precision=Precision.MONTH,
+            old_certainty="expected",
+            new_date=dt.date(2026, 7, 1),
+            new_precision=Precision.MONTH,
+            new_certainty="confirmed",
+            reason="Ofcom confirmed the month.",
+        )
+
+
+def test_it_accepts_a_date_change_that_only_narrows_the_precision():
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+
+    DateChange.objects.create(
+        milestone=milestone,
+        old_date=dt.date(2026, 7, 1),
+        old_precision=Precision.MONTH,
+        old_certainty="expected",
+        new_date=dt.date(2026, 7, 1),
+        new_precision=Precision.DAY,
+        new_certainty="confirmed",
+        reason="Ofcom named the day.",
+    )
+
+    assert milestone.date_changes.count() == 1
+
+
+def test_it_explains_a_date_change_that_does_not_move_the_date():
+    change = DateChange(
+        milestone=make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH),
+        old_date=dt.date(2026, 7, 1),
+        old_precision=Precision.MONTH,
+        old_certainty="expected",
+        new_date=dt.date(2026, 7, 1),
+        new_precision=Precision.MONTH,
+        new_certainty="expected",
+        reason="No change.",
+    )
+
+    with pytest.raises(ValidationError) as refused:
+        change.full_clean()
+
+    assert "The new date is the same as the old one." in refused.value.messages
+
+
+def test_it_refuses_a_milestone_whose_period_ends_before_it_starts():
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Milestone.objects.filter(pk=milestone.pk).update(date_end=dt.date(2026, 6, 30))
+
+
+def test_it_refuses_a_commitment_due_period_that_ends_before_it_starts():
+    commitment = make_commitment(due_on=dt.date(2025, 7, 25))
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Commitment.objects.filter(pk=commitment.pk).update(due_end=dt.date(2025, 7, 24))
