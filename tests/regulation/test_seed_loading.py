@@ -1,0 +1,97 @@
+"""Loading the seed: idempotent, keeps staff edits, atomic, clear about bad data."""
+
+import copy
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from regulation.models import Commitment, Milestone, Source
+from regulation.seed import SeedError, load_seed, read_fixture
+from tests.regulation.test_seed import PUBLIC_MODELS, source_keys
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seeded(db):
+    return load_seed()
+
+
+def test_running_it_twice_changes_nothing(seeded):
+    before = {
+        model: list(model.objects.order_by("pk").values_list("pk", "updated_at"))
+        for model in PUBLIC_MODELS
+    }
+    history_before = Milestone.history.count()
+
+    report = load_seed()
+
+    assert report.total_created == 0
+    assert report.kept["Milestones"] == 60
+    for model, rows in before.items():
+        assert list(model.objects.order_by("pk").values_list("pk", "updated_at")) == rows
+    assert Milestone.history.count() == history_before
+
+
+def test_it_keeps_staff_edits_and_restores_what_is_missing(seeded):
+    milestone = Milestone.objects.get(key="M21")
+    milestone.title = "Ofcom publishes the Illegal Harms Statement (edited by staff)"
+    milestone.save()
+    milestone.sources.remove(Source.objects.get(key="S02"))
+    Commitment.objects.get(key="PC01").delete()
+
+    report = load_seed()
+
+    milestone.refresh_from_db()
+    assert milestone.title == "Ofcom publishes the Illegal Harms Statement (edited by staff)"
+    assert source_keys(milestone) == {"S13", "S14"}
+    assert Commitment.objects.filter(key="PC01").exists()
+    assert report.created == {"Commitments": 1}
+
+
+def test_the_command_says_what_it_did_with_counts(db):
+    out = StringIO()
+    call_command("load_seed", stdout=out)
+    assert "Milestones: 60 created, 0 already present" in out.getvalue()
+    assert "Seed loaded: " in out.getvalue()
+
+    out = StringIO()
+    call_command("load_seed", stdout=out)
+    assert "Milestones: 0 created, 60 already present" in out.getvalue()
+    assert "nothing to create" in out.getvalue()
+
+
+def test_bad_seed_data_is_refused_with_a_clear_error_and_loads_nothing(db):
+    facts = copy.deepcopy(read_fixture("osa-facts.json"))
+    facts["milestones"][5]["source_ids"].append("S999")
+
+    with pytest.raises(SeedError, match="M06 cites S999"):
+        load_seed(facts=facts)
+
+    assert not Source.objects.exists()
+
+
+def test_an_error_half_way_rolls_the_whole_load_back(db):
+    facts = copy.deepcopy(read_fixture("osa-facts.json"))
+    facts["commitments"][-1]["date"] = "sometime"
+
+    with pytest.raises(SeedError, match="PC22"):
+        load_seed(facts=facts)
+
+    assert not Source.objects.exists()
+    assert not Milestone.objects.exists()
+
+
+def test_the_command_reports_bad_data_as_a_command_error(db, tmp_path, settings, monkeypatch):
+    broken = tmp_path / "osa-facts.json"
+    broken.write_text("{ not json")
+    (tmp_path / "curation.json").write_text(
+        (Path(__file__).parents[2] / "fixtures" / "curation.json").read_text()
+    )
+    monkeypatch.setattr("regulation.seed.FIXTURES_DIR", tmp_path)
+
+    with pytest.raises(CommandError, match="nothing was changed"):
+        call_command("load_seed", stdout=StringIO())
