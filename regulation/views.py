@@ -6,7 +6,7 @@ from regulation.models import Milestone
 
 def home(request):
     now = timezone.now()
-    milestones = Milestone.objects.published().prefetch_related("sources")
+    milestones = Milestone.objects.published()
     context = {
         "today": timezone.localdate(now),
         "upcoming": milestones.upcoming(at=now)[:8],
