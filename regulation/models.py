@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end
+from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end, period_start
 
 PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
@@ -518,10 +518,12 @@ class Milestone(PublicRecord):
         return f"{self.key}: {self.title}" if self.key else self.title
 
     def save(self, *args, **kwargs) -> None:
+        # Stored as the first day of its period, or due_between() misses a mid-month date.
+        self.date = period_start(self.date, self.date_precision)
         self.date_end = period_end(self.date, self.date_precision)
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "date" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "date_end"}
+        if update_fields is not None and {"date", "date_precision"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "date", "date_end"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -560,6 +562,9 @@ class Milestone(PublicRecord):
     ) -> "DateChange":
         """Change the milestone's date, keeping the old one as a DateChange record."""
         precision = precision or self.date_precision
+        new_date = period_start(new_date, precision)
+        if by is not None:
+            self._history_user = by
         with transaction.atomic():
             change = DateChange.objects.create(
                 milestone=self,
@@ -705,6 +710,9 @@ class Commitment(PublicRecord):
 
     def save(self, *args, **kwargs) -> None:
         self.due_end = period_end(self.due_on, self.due_precision) if self.due_on else None
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"due_on", "due_precision"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "due_end"}
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -738,6 +746,8 @@ class Commitment(PublicRecord):
                 evidence=evidence,
                 created_by=by,
             )
+            if by is not None:
+                update._history_user = self._history_user = by
             update.full_clean()
             update.save()
             self.refresh_delivery_status()
