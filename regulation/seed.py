@@ -189,6 +189,7 @@ class _Loader:
         self.instruments: dict[str, Instrument] = {}
         self.milestones: dict[str, Milestone] = {}
         self.indicators: dict[str, Indicator] = {}
+        self._present: dict[tuple, dict] = {}
 
     # Consistency of the input, before anything is written.
 
@@ -237,14 +238,19 @@ class _Loader:
     # Helpers.
 
     def _existing(self, model, lookup: dict) -> Any:
-        return model._default_manager.filter(**lookup).first()
+        """The record already in the database, from one query per model and natural key."""
+        [(field_name, value)] = lookup.items()
+        cache_key = (model, field_name)
+        if cache_key not in self._present:
+            self._present[cache_key] = model._default_manager.in_bulk(field_name=field_name)
+        return self._present[cache_key].get(value)
 
     def _create(self, model: type[PublicRecord], sources: list[str], **fields) -> Any:
         """Create a public record citing its sources; published only if it cites one."""
         record = model(status=Status.PUBLISHED if sources else Status.DRAFT, **fields)
         record._change_reason = SEED_REASON
         record.save()
-        record.sources.set([self.sources[sid] for sid in sources])
+        record.sources.add(*(self.sources[sid] for sid in sources))
         return record
 
     def _get_or_create(self, model, lookup: dict, make) -> tuple[Any, bool]:
@@ -363,7 +369,7 @@ class _Loader:
                     verification=Verification.CONFIRMED,
                     notes=entry.get("notes", ""),
                 )
-                instrument.topics.set([self.topics[t] for t in entry.get("topics", [])])
+                instrument.topics.add(*[self.topics[t] for t in entry.get("topics", [])])
                 return instrument
 
             self.instruments[entry["slug"]], _ = self._get_or_create(
@@ -389,7 +395,7 @@ class _Loader:
                     verification=self._verification(entry),
                     notes=entry.get("notes", ""),
                 )
-                measure.topics.set([self.topics[t] for t in extra.get("topics", [])])
+                measure.topics.add(*[self.topics[t] for t in extra.get("topics", [])])
                 return measure
 
             self._get_or_create(Measure, {"key": entry["id"]}, make)
@@ -411,11 +417,11 @@ class _Loader:
                     notes=entry.get("notes", ""),
                     **milestone_date(entry["date"], entry["precision"]),
                 )
-                milestone.instruments.set(
-                    [self.instruments[s] for s in extra.get("instruments", [])]
+                milestone.instruments.add(
+                    *[self.instruments[s] for s in extra.get("instruments", [])]
                 )
-                milestone.platforms.set([self.platforms[s] for s in extra.get("platforms", [])])
-                milestone.topics.set([self.topics[s] for s in extra.get("topics", [])])
+                milestone.platforms.add(*[self.platforms[s] for s in extra.get("platforms", [])])
+                milestone.topics.add(*[self.topics[s] for s in extra.get("topics", [])])
                 return milestone
 
             self.milestones[entry["id"]], _ = self._get_or_create(
@@ -444,10 +450,10 @@ class _Loader:
                     verification=self._verification(entry),
                     notes=entry.get("notes", ""),
                 )
-                commitment.platforms.set([self.platforms[s] for s in extra["platforms"]])
+                commitment.platforms.add(*[self.platforms[s] for s in extra["platforms"]])
                 # The facts list platforms' commitments against grooming.
                 topics = [grooming, *(self.topics[t] for t in extra.get("topics", []))]
-                commitment.topics.set(topics)
+                commitment.topics.add(*topics)
                 return commitment
 
             self._get_or_create(Commitment, {"key": entry["id"]}, make)
@@ -484,7 +490,7 @@ class _Loader:
 
             observation, is_new = self._get_or_create(Observation, {"key": entry["id"]}, make)
             if is_new:
-                observation.platforms.set([self.platforms[s] for s in extra.get("platforms", [])])
+                observation.platforms.add(*[self.platforms[s] for s in extra.get("platforms", [])])
                 created[entry["id"]] = observation
         for key, observation in created.items():
             others = Observation.objects.filter(
