@@ -1,0 +1,549 @@
+"""The admin for advocacy staff: log what platforms promised, record updates with evidence, publish.
+
+The admin is a product surface. Every list shows what an editor needs to decide (dates at the
+precision we know them, how many sources a record cites), searches and filters reach the records
+quickly, and every change is kept in the record's history with the user who made it.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from regulation.dates import format_fuzzy
+from regulation.models import (
+    PUBLISH_WITHOUT_SOURCE,
+    Commitment,
+    CommitmentUpdate,
+    DateChange,
+    Indicator,
+    Instrument,
+    Measure,
+    Milestone,
+    Observation,
+    Organisation,
+    Platform,
+    PublicRecord,
+    Source,
+    Status,
+    Topic,
+)
+
+PUBLISHING_FIELDSET = (
+    "Publishing and evidence",
+    {
+        "fields": ("status", "verification", "sources", "notes"),
+        "description": "Publishing needs at least one source. Mark the record confirmed only "
+        "when a cited source says what it says; say in the notes what is uncertain.",
+    },
+)
+RECORD_FIELDSET = (
+    "Record",
+    {
+        "fields": ("key", "slug", "created_at", "updated_at"),
+        "classes": ("collapse",),
+        "description": "Leave the key and the slug blank for new records: the slug is made "
+        "from the title, and changing it later breaks public links.",
+    },
+)
+TIMESTAMPS = ("created_at", "updated_at")
+# An address typed without a scheme becomes https, Django 6's default. Without this, Django 5.2
+# warns on every form with a URL field, and the test settings turn that warning into an error.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+# --- Shared behaviour for every public record ---------------------------------------------------
+
+
+class PublicRecordForm(forms.ModelForm):
+    """Refuses to save a record as published while it cites no source."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        if cleaned_data.get("status") == Status.PUBLISHED and not self._cites_a_source():
+            # Attached to the sources field so the editor sees where to act.
+            field = "sources" if "sources" in self.fields else None
+            self.add_error(field, ValidationError(PUBLISH_WITHOUT_SOURCE, code="no_source"))
+        return cleaned_data
+
+    def _cites_a_source(self) -> bool:
+        if "sources" in self.fields:
+            return bool(self.cleaned_data.get("sources"))
+        # Without the field on the form, only the saved sources can count.
+        return self.instance.pk is not None and self.instance.sources.exists()
+
+
+class PublicRecordAdmin(SimpleHistoryAdmin):
+    """Base admin for PublicRecord subclasses: the publishing rule, actions and source counts."""
+
+    form = PublicRecordForm
+    formfield_overrides = URL_FIELDS
+    readonly_fields = TIMESTAMPS
+    actions = ("publish_selected", "unpublish_selected")
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        # One annotated query instead of a count per row in the list.
+        return super().get_queryset(request).annotate(source_count=Count("sources", distinct=True))
+
+    @admin.display(description="sources", ordering="source_count")
+    def source_count(self, obj: PublicRecord) -> int:
+        return obj.source_count
+
+    @admin.action(description="Publish selected", permissions=["change"])
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        published, refused = [], []
+        for record in queryset.exclude(status=Status.PUBLISHED):
+            try:
+                record.publish()
+            except ValidationError:
+                refused.append(str(record))
+            else:
+                published.append(record)
+        if published:
+            message = f"Published {len(published)} record{'s' if len(published) != 1 else ''}."
+            self.message_user(request, message, messages.SUCCESS)
+        if refused:
+            names = "; ".join(refused)
+            message = f"Not published, no source cited: {names}. {PUBLISH_WITHOUT_SOURCE}"
+            self.message_user(request, message, messages.ERROR)
+
+    @admin.action(description="Unpublish selected (back to draft)", permissions=["change"])
+    def unpublish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        # One save per record, not queryset.update(), so each change lands in the history.
+        records = list(queryset)
+        for record in records:
+            record.unpublish()
+        count = len(records)
+        message = f"Moved {count} record{'s' if count != 1 else ''} back to draft."
+        self.message_user(request, message, messages.SUCCESS)
+
+
+class StampsCreatorMixin:
+    """Sets created_by on new inline rows (date changes, status updates) to the editor."""
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if "created_by" not in {f.name for f in formset.model._meta.fields}:
+            super().save_formset(request, form, formset, change)
+            return
+        for row in formset.save(commit=False):
+            if row.pk is None:
+                row.created_by = request.user
+            row.save()
+        for row in formset.deleted_objects:
+            row.delete()
+        formset.save_m2m()
+
+
+# --- Who ----------------------------------------------------------------------------------------
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(PublicRecordAdmin):
+    list_display = ("name", "kind", "status", "verification", "source_count", "updated_at")
+    list_filter = ("status", "verification", "kind")
+    search_fields = ("key", "name", "kind_label", "description")
+    autocomplete_fields = ("sources",)
+    fieldsets = (
+        (None, {"fields": ("name", "kind", "kind_label", "website", "description")}),
+        ("Relationships", {"fields": ("relationships",), "classes": ("collapse",)}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+
+@admin.register(Platform)
+class PlatformAdmin(PublicRecordAdmin):
+    list_display = ("name", "owner", "kind", "status", "verification", "source_count")
+    list_filter = ("status", "verification", "kind")
+    list_select_related = ("owner",)
+    search_fields = ("key", "name", "owner__name")
+    autocomplete_fields = ("owner", "sources")
+    fieldsets = (
+        (None, {"fields": ("name", "owner", "kind", "website")}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ("__str__", "publisher_name", "date_display", "origin", "kind")
+    list_filter = ("origin", "kind", "published_precision")
+    search_fields = ("key", "title", "publisher_name", "url", "quote")
+    autocomplete_fields = ("publisher",)
+    date_hierarchy = "published_on"
+    formfield_overrides = URL_FIELDS
+    readonly_fields = TIMESTAMPS
+    fieldsets = (
+        (None, {"fields": ("title", "url", "publisher", "publisher_name", "kind", "origin")}),
+        (
+            "Date",
+            {
+                "fields": ("published_on", "published_precision", "date_note"),
+                "description": "When the source gives only a month or a year, enter its first "
+                "day and set the precision: the site never shows a day no source gives.",
+            },
+        ),
+        ("Evidence", {"fields": ("quote", "archived_url")}),
+        ("Record", {"fields": ("key", *TIMESTAMPS), "classes": ("collapse",)}),
+    )
+
+    @admin.display(description="date", ordering="published_on")
+    def date_display(self, obj: Source) -> str:
+        return obj.date_display
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name", "slug", "description")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = TIMESTAMPS
+    fields = ("name", "slug", "description", *TIMESTAMPS)
+
+
+# --- What the law requires ----------------------------------------------------------------------
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(PublicRecordAdmin):
+    list_display = ("__str__", "kind", "stage", "issuer", "status", "verification", "source_count")
+    list_filter = ("status", "verification", "kind", "stage", "issuer", "topics")
+    list_select_related = ("issuer",)
+    search_fields = ("key", "title", "short_name", "summary")
+    autocomplete_fields = ("issuer", "parent", "topics", "sources")
+    fieldsets = (
+        (None, {"fields": ("title", "short_name", "kind", "stage", "issuer", "parent")}),
+        ("About", {"fields": ("official_url", "summary", "topics")}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+
+@admin.register(Measure)
+class MeasureAdmin(PublicRecordAdmin):
+    list_display = ("__str__", "instrument", "status", "verification", "source_count")
+    list_filter = ("status", "verification", "instrument", "topics")
+    list_select_related = ("instrument",)
+    search_fields = ("key", "reference", "title", "summary", "applies_to")
+    autocomplete_fields = ("instrument", "topics", "sources")
+    fieldsets = (
+        (None, {"fields": ("instrument", "instrument_reference", "reference", "title")}),
+        ("What it requires", {"fields": ("summary", "applies_to", "relevance", "topics")}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+
+# --- When ---------------------------------------------------------------------------------------
+
+
+class DateChangeInline(admin.TabularInline):
+    model = DateChange
+    extra = 0
+    fields = (
+        ("old_date", "old_precision", "old_certainty"),
+        ("new_date", "new_precision", "new_certainty"),
+        "announced_on",
+        "reason",
+        "source",
+        "created_by",
+    )
+    readonly_fields = ("created_by",)
+    autocomplete_fields = ("source",)
+    verbose_name_plural = "date changes (so the site can show honestly how the date slipped)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("source", "created_by")
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(StampsCreatorMixin, PublicRecordAdmin):
+    list_display = (
+        "__str__",
+        "date_display",
+        "certainty",
+        "kind",
+        "status",
+        "verification",
+        "source_count",
+    )
+    list_filter = (
+        "status",
+        "verification",
+        "kind",
+        "certainty",
+        "date_precision",
+        "instruments",
+        "platforms",
+        "topics",
+    )
+    search_fields = ("key", "title", "description", "phase", "who_must_act")
+    autocomplete_fields = ("instruments", "measures", "platforms", "topics", "sources")
+    date_hierarchy = "date"
+    readonly_fields = (*TIMESTAMPS, "date_end")
+    inlines = (DateChangeInline,)
+    fieldsets = (
+        (None, {"fields": ("title", "kind", "description", "phase", "who_must_act")}),
+        (
+            "When",
+            {
+                "fields": ("date", "date_precision", "date_end", "certainty", "date_label"),
+                "description": "For a month, quarter or year enter its first day and set the "
+                "precision; the last day is worked out. When the date moves, also record the "
+                "move below (old date, new date, reason, source).",
+            },
+        ),
+        ("Links", {"fields": ("instruments", "measures", "platforms", "topics")}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+    @admin.display(description="date", ordering="date")
+    def date_display(self, obj: Milestone) -> str:
+        # The model's own wording: never a day for a date known only to the month.
+        return obj.date_display
+
+
+# --- What platforms promised --------------------------------------------------------------------
+
+
+class CommitmentUpdateForm(forms.ModelForm):
+    def _post_clean(self) -> None:
+        # CommitmentUpdate.clean() compares with the commitment's date. While the commitment form
+        # has no valid date there is nothing to compare with (and comparing with None crashes);
+        # the commitment form already reports the missing date and nothing is saved.
+        if self.instance.commitment.made_on is None:
+            return
+        super()._post_clean()
+
+
+class CommitmentUpdateFormSet(BaseInlineFormSet):
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
+        form = super()._construct_form(i, **kwargs)
+        # Django only copies the commitment's id, which a commitment being added does not have
+        # yet, and an id would check the date saved in the database, not the one being typed.
+        # Give each update the commitment as the editor is submitting it.
+        form.instance.commitment = self.instance
+        return form
+
+
+class CommitmentUpdateInline(admin.TabularInline):
+    model = CommitmentUpdate
+    form = CommitmentUpdateForm
+    formset = CommitmentUpdateFormSet
+    extra = 0
+    fields = ("on", "delivery_status", "note", "evidence", "created_by")
+    readonly_fields = ("created_by",)
+    autocomplete_fields = ("evidence",)
+    verbose_name_plural = "status updates (the latest by date sets the commitment's status)"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("evidence", "created_by")
+
+
+class FollowUpFilter(admin.SimpleListFilter):
+    """The questions staff ask of commitments, answered by the model's querysets."""
+
+    title = "follow-up"
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("review_due", "Review date reached"), ("overdue", "Overdue and still open")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "review_due":
+            return queryset.needs_review()
+        if self.value() == "overdue":
+            return queryset.overdue()
+        return queryset
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(StampsCreatorMixin, PublicRecordAdmin):
+    list_display = (
+        "__str__",
+        "platform_names",
+        "made_on_display",
+        "delivery_status",
+        "due_display",
+        "review_on",
+        "status",
+        "verification",
+        "source_count",
+    )
+    list_filter = (
+        FollowUpFilter,
+        "status",
+        "verification",
+        "delivery_status",
+        "platforms",
+        "topics",
+    )
+    search_fields = ("key", "summary", "quote", "made_by", "platform_label", "platforms__name")
+    autocomplete_fields = (
+        "platforms",
+        "made_by_organisation",
+        "measures",
+        "milestones",
+        "topics",
+        "sources",
+    )
+    date_hierarchy = "made_on"
+    readonly_fields = (*TIMESTAMPS, "due_end", "delivery_status")
+    inlines = (CommitmentUpdateInline,)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "summary",
+                    "quote",
+                    "platforms",
+                    "platform_label",
+                    "made_by_organisation",
+                    "made_by",
+                )
+            },
+        ),
+        (
+            "When",
+            {
+                "fields": (
+                    ("made_on", "made_on_precision"),
+                    ("due_on", "due_precision", "due_end"),
+                    "review_on",
+                ),
+                "description": "For a month or a year enter its first day and set the precision. "
+                "The review date puts the commitment on the 'review date reached' list.",
+            },
+        ),
+        (
+            "Delivery",
+            {
+                "fields": ("delivery_status",),
+                "description": "The status follows the latest status update below: add an "
+                "update with its evidence to change it.",
+            },
+        ),
+        ("Links", {"fields": ("measures", "milestones", "topics")}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).prefetch_related("platforms")
+
+    @admin.display(description="platforms")
+    def platform_names(self, obj: Commitment) -> str:
+        return ", ".join(platform.name for platform in obj.platforms.all())
+
+    @admin.display(description="made on", ordering="made_on")
+    def made_on_display(self, obj: Commitment) -> str:
+        return obj.made_on_display
+
+    @admin.display(description="due", ordering="due_on")
+    def due_display(self, obj: Commitment) -> str:
+        return format_fuzzy(obj.due_on, obj.due_precision) if obj.due_on else "—"
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        super().save_formset(request, form, formset, change)
+        # Only when updates changed: a commitment whose status came without updates (seed data)
+        # must not fall back to "announced" because an editor fixed a typo.
+        touched = formset.new_objects or formset.changed_objects or formset.deleted_objects
+        if formset.model is CommitmentUpdate and touched:
+            form.instance.refresh_delivery_status()
+
+
+# --- Statistics ---------------------------------------------------------------------------------
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(PublicRecordAdmin):
+    list_display = ("name", "unit", "publisher_name", "status", "verification", "source_count")
+    list_filter = ("status", "verification", "unit", "topics")
+    search_fields = ("key", "name", "publisher_name", "method_note")
+    autocomplete_fields = ("publisher", "topics", "sources")
+    fieldsets = (
+        (None, {"fields": ("name", "unit", "publisher", "publisher_name", "topics")}),
+        ("Method", {"fields": ("method_note",)}),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+
+class ConflictFilter(admin.SimpleListFilter):
+    title = "sources disagree"
+    parameter_name = "conflict"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(conflict_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(conflict_count=0)
+        return queryset
+
+
+@admin.register(Observation)
+class ObservationAdmin(PublicRecordAdmin):
+    list_display = (
+        "metric",
+        "value_text",
+        "period_label",
+        "indicator",
+        "has_conflict",
+        "status",
+        "verification",
+        "source_count",
+    )
+    list_filter = (ConflictFilter, "status", "verification", "unit", "indicator", "platforms")
+    list_select_related = ("indicator",)
+    search_fields = ("key", "metric", "value_text", "period_label", "coverage", "indicator__name")
+    autocomplete_fields = ("indicator", "platforms", "conflicts_with", "sources")
+    fieldsets = (
+        (None, {"fields": ("indicator", "metric", "platforms", "coverage")}),
+        (
+            "Figure",
+            {
+                "fields": ("value_text", "value", "unit"),
+                "description": "Copy the figure exactly as published; add the number as well "
+                "only when it is a single number, for the charts.",
+            },
+        ),
+        ("Period", {"fields": ("period_label", "period_start", "period_end")}),
+        (
+            "Disagreement",
+            {
+                "fields": ("conflicts_with",),
+                "description": "Where sources give different values for the same figure, keep "
+                "each as its own observation with its source and link them here.",
+            },
+        ),
+        PUBLISHING_FIELDSET,
+        RECORD_FIELDSET,
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(conflict_count=Count("conflicts_with", distinct=True))
+        )
+
+    @admin.display(description="sources disagree", boolean=True, ordering="conflict_count")
+    def has_conflict(self, obj: Observation) -> bool:
+        return obj.conflict_count > 0
