@@ -5,9 +5,11 @@ the project runs on embedded defaults: a SQLite file, a file-system Celery broke
 written to files, all under var/.
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dj_database_url
+from celery.beat import BeatLazyFunc
 from django.core.exceptions import ImproperlyConfigured
 
 from tracker.env import env_bool, env_int, env_list, env_str
@@ -84,6 +86,8 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file: wait for a lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    if not env_str("DATABASE_URL"):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -121,15 +125,21 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Online Safety Act tracker <tracker@localhost>")
 
 # Celery: a broker that needs no server (files under var/broker) unless CELERY_BROKER_URL is set.
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://"
-if CELERY_BROKER_URL == "filesystem://":
+# (The host part means nothing to this transport; naming it keeps kombu from warning.)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://localhost/"
+if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+    # The transport neither creates its folders nor waits for them: web, worker and beat each
+    # import these settings, so whichever starts first makes them (a fresh clone has no var/).
+    for _folder in ("processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tracker")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -142,10 +152,18 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+
+
+def _now_iso() -> str:
+    """The heartbeat's send time: beat calls it each time it sends (BeatLazyFunc)."""
+    return datetime.now(UTC).isoformat()
+
+
 CELERY_BEAT_SCHEDULE = {
     "heartbeat": {
         "task": "tracker.tasks.heartbeat",
         "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5),
+        "kwargs": {"sent_at": BeatLazyFunc(_now_iso)},
     },
 }
 
@@ -163,4 +181,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own console handler (DEBUG only) would print every django.* line a second time.
+    "loggers": {"django": {"handlers": [], "propagate": True}},
 }
