@@ -10,8 +10,9 @@ TEST_ENV := SECRET_KEY=test-only-secret-key \
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/osa_tracker} \
 	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
+PORT ?= 8000
 
-.PHONY: install run test lint format migrations-check seed
+.PHONY: install run test lint format seed
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -39,3 +40,17 @@ format: install
 seed: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py load_seed
+
+# Web site, Celery worker and Celery beat together (Procfile); Ctrl-C stops all three.
+# Embedded defaults (SQLite, file-system broker, e-mails in var/mail) unless DATABASE_URL,
+# CELERY_BROKER_URL, ... are set in the environment.
+run: seed
+	$(DEV_ENV) PORT=$(PORT) $(PY) manage.py ensure_admin
+	@echo
+	@echo "The tracker is starting at http://127.0.0.1:$(PORT)/ (admin: http://127.0.0.1:$(PORT)/admin/). Ctrl-C stops it."
+	@echo
+	$(DEV_ENV) PORT=$(PORT) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --procfile Procfile
+
+bench: install
+	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	$(TEST_ENV) $(PY) bench/bench.py
