@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, QuerySet
@@ -248,26 +249,74 @@ class MeasureAdmin(PublicRecordAdmin):
 
 
 class DateChangeInline(admin.TabularInline):
+    """The milestone's slippage history. Read-only: a move is recorded by changing the date
+    above, so the date and its history can never disagree."""
+
     model = DateChange
     extra = 0
-    fields = (
-        ("old_date", "old_precision", "old_certainty"),
-        ("new_date", "new_precision", "new_certainty"),
+    can_delete = False
+    fields = readonly_fields = (
+        "__str__",
+        "old_certainty",
+        "new_certainty",
         "announced_on",
         "reason",
         "source",
         "created_by",
+        "created_at",
     )
-    readonly_fields = ("created_by",)
-    autocomplete_fields = ("source",)
     verbose_name_plural = "date changes (so the site can show honestly how the date slipped)"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).select_related("source", "created_by")
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class MilestoneForm(PublicRecordForm):
+    """The milestone, plus why its date moved when an editor changes it."""
+
+    DATE_FIELDS = ("date", "date_precision", "certainty")
+
+    date_change_reason = forms.CharField(
+        label="Why the date changed",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required when you change the date, its precision or its certainty: the "
+        "site shows every change of date with its reason.",
+    )
+    date_change_source = forms.ModelChoiceField(
+        label="Source for the change",
+        queryset=Source.objects.all(),
+        required=False,
+        widget=AutocompleteSelect(DateChange._meta.get_field("source"), admin.site),
+        help_text="The source that announced the new date.",
+    )
+    date_change_announced_on = forms.DateField(
+        label="Change announced on",
+        required=False,
+        widget=AdminDateWidget,
+        help_text="When the new date was announced, if known.",
+    )
+
+    def date_moved(self) -> bool:
+        return self.instance.pk is not None and any(
+            name in self.changed_data for name in self.DATE_FIELDS
+        )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned_data = super().clean()
+        if self.date_moved() and not cleaned_data.get("date_change_reason", "").strip():
+            self.add_error(
+                "date_change_reason", "Say why the date changed: the site shows every move."
+            )
+        return cleaned_data
+
 
 @admin.register(Milestone)
-class MilestoneAdmin(StampsCreatorMixin, PublicRecordAdmin):
+class MilestoneAdmin(PublicRecordAdmin):
+    form = MilestoneForm
     list_display = (
         "__str__",
         "date_display",
@@ -298,10 +347,14 @@ class MilestoneAdmin(StampsCreatorMixin, PublicRecordAdmin):
             "When",
             {
                 "fields": ("date", "date_precision", "date_end", "certainty", "date_label"),
-                "description": "For a month, quarter or year enter its first day and set the "
-                "precision; the last day is worked out. When the date moves, also record the "
-                "move below (old date, new date, reason, source).",
+                "description": "For a month, quarter or year enter any day in it and set the "
+                "precision; the period is worked out. Changing the date of a saved milestone "
+                "records the move, with its reason, in the date changes below.",
             },
+        ),
+        (
+            "If the date changed",
+            {"fields": ("date_change_reason", "date_change_source", "date_change_announced_on")},
         ),
         ("Links", {"fields": ("instruments", "measures", "platforms", "topics")}),
         PUBLISHING_FIELDSET,
@@ -312,6 +365,33 @@ class MilestoneAdmin(StampsCreatorMixin, PublicRecordAdmin):
     def date_display(self, obj: Milestone) -> str:
         # The model's own wording: never a day for a date known only to the month.
         return obj.date_display
+
+    def get_fieldsets(self, request: HttpRequest, obj: Milestone | None = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:  # a new milestone has no date to move yet
+            return [fs for fs in fieldsets if fs[0] != "If the date changed"]
+        return fieldsets
+
+    def save_model(
+        self, request: HttpRequest, obj: Milestone, form: MilestoneForm, change: bool
+    ) -> None:
+        if not form.date_moved():
+            super().save_model(request, obj, form, change)
+            return
+        # Put the old date back and move through the model, which records the change.
+        new = tuple(getattr(obj, name) for name in form.DATE_FIELDS)
+        for name in form.DATE_FIELDS:
+            setattr(obj, name, form.initial[name])
+        data = form.cleaned_data
+        obj.move_to(
+            new[0],
+            precision=new[1],
+            certainty=new[2],
+            reason=data["date_change_reason"].strip(),
+            source=data["date_change_source"],
+            announced_on=data["date_change_announced_on"],
+            by=request.user,
+        )
 
 
 # --- What platforms promised --------------------------------------------------------------------

@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end, period_start
 
+DATE_NOT_MOVED = "The new date, its precision and its certainty are the same as the old ones."
 PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
     "Add a source, or keep the record as a draft."
@@ -31,6 +32,19 @@ def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
     if isinstance(at, dt.datetime):
         return timezone.localdate(at)
     return at
+
+
+def save_as(record: models.Model, user=None, **kwargs) -> None:
+    """Save, crediting the change in the record's history to user (when given) and to nobody
+    else afterwards: simple_history reads the user from the instance."""
+    if user is None:
+        record.save(**kwargs)
+        return
+    record._history_user = user
+    try:
+        record.save(**kwargs)
+    finally:
+        del record._history_user
 
 
 class Status(models.TextChoices):
@@ -560,28 +574,34 @@ class Milestone(PublicRecord):
         announced_on: dt.date | None = None,
         by=None,
     ) -> "DateChange":
-        """Change the milestone's date, keeping the old one as a DateChange record."""
+        """Change the milestone's date, keeping the old one as a DateChange record.
+
+        A "change" that leaves the date, its precision and its certainty as they were is
+        refused: the history of a date must only show real moves.
+        """
         precision = precision or self.date_precision
+        certainty = certainty or self.certainty
         new_date = period_start(new_date, precision)
-        if by is not None:
-            self._history_user = by
+        old = (self.date, self.date_precision, self.certainty)
+        if (new_date, precision, certainty) == old:
+            raise ValidationError(DATE_NOT_MOVED)
         with transaction.atomic():
-            change = DateChange.objects.create(
+            change = DateChange(
                 milestone=self,
-                old_date=self.date,
-                old_precision=self.date_precision,
-                old_certainty=self.certainty,
+                old_date=old[0],
+                old_precision=old[1],
+                old_certainty=old[2],
                 new_date=new_date,
                 new_precision=precision,
-                new_certainty=certainty or self.certainty,
+                new_certainty=certainty,
                 announced_on=announced_on,
                 reason=reason,
                 source=source,
                 created_by=by,
             )
-            self.date, self.date_precision = new_date, precision
-            self.certainty = certainty or self.certainty
-            self.save()
+            save_as(change, by)
+            self.date, self.date_precision, self.certainty = new_date, precision, certainty
+            save_as(self, by)
         return change
 
 
@@ -611,9 +631,13 @@ class DateChange(Timestamped):
         ordering = ["milestone", "created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(old_date=F("new_date"), old_precision=F("new_precision")),
+                condition=~Q(
+                    old_date=F("new_date"),
+                    old_precision=F("new_precision"),
+                    old_certainty=F("new_certainty"),
+                ),
                 name="date_change_moves_the_date",
-                violation_error_message="The new date is the same as the old one.",
+                violation_error_message=DATE_NOT_MOVED,
             ),
         ]
 
@@ -713,7 +737,13 @@ class Commitment(PublicRecord):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"due_on", "due_precision"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "due_end"}
-        super().save(*args, **kwargs)
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            # Keep the updates' copy of this date current, so the database's check that no
+            # update predates the commitment stays true (it refuses the save otherwise).
+            self.updates.exclude(commitment_made_on=self.made_on).update(
+                commitment_made_on=self.made_on
+            )
 
     def clean(self) -> None:
         if self.pk and self.made_on:
@@ -746,19 +776,17 @@ class Commitment(PublicRecord):
                 evidence=evidence,
                 created_by=by,
             )
-            if by is not None:
-                update._history_user = self._history_user = by
             update.full_clean()
-            update.save()
-            self.refresh_delivery_status()
+            save_as(update, by)
+            self.refresh_delivery_status(by=by)
         return update
 
-    def refresh_delivery_status(self) -> None:
+    def refresh_delivery_status(self, by=None) -> None:
+        """Follow the latest update by date. Without updates the status stays as it was."""
         latest = self.updates.order_by("-on", "-created_at").first()
-        status = latest.delivery_status if latest else DeliveryStatus.ANNOUNCED
-        if status != self.delivery_status:
-            self.delivery_status = status
-            self.save(update_fields=["delivery_status", "updated_at"])
+        if latest and latest.delivery_status != self.delivery_status:
+            self.delivery_status = latest.delivery_status
+            save_as(self, by, update_fields=["delivery_status", "updated_at"])
 
 
 class CommitmentUpdate(Timestamped):
@@ -806,8 +834,14 @@ class CommitmentUpdate(Timestamped):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        self.commitment_made_on = self.commitment.made_on
-        if self.on and self.on < self.commitment_made_on:
+        try:
+            made_on = self.commitment.made_on
+        except Commitment.DoesNotExist:
+            return  # the form reports the missing commitment
+        if made_on is None or self.on is None:
+            return  # the missing date is reported by its own field
+        self.commitment_made_on = made_on
+        if self.on < made_on:
             raise ValidationError(
                 {"on": "A status update cannot be dated before the commitment was made."}
             )

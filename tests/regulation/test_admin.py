@@ -302,48 +302,75 @@ def milestone_form(milestone: Milestone, **fields) -> dict:
         "certainty": milestone.certainty,
         "status": milestone.status,
         "verification": milestone.verification,
-        **management_form("date_changes", total=1),
+        **management_form("date_changes"),
     }
     return {**data, **fields}
 
 
-def date_change_row(new_date: str, **fields) -> dict:
-    row = {
-        "old_date": "2026-07-01",
-        "old_precision": "month",
-        "old_certainty": "confirmed",
-        "new_date": new_date,
-        "new_precision": "month",
-        "new_certainty": "expected",
-        "reason": "Ofcom moved it",
-        **fields,
-    }
-    return {f"date_changes-0-{name}": value for name, value in row.items()}
-
-
-def test_a_date_change_records_the_editor(editor_client, editor):
+def test_changing_the_date_records_the_move_with_its_reason_and_editor(editor_client, editor):
     milestone = make_milestone()
+    source = make_source()
     url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
-    data = milestone_form(milestone, date="2026-09-01", certainty="expected")
-    data |= date_change_row(new_date="2026-09-01")
+    data = milestone_form(
+        milestone,
+        date="2026-09-01",
+        certainty="expected",
+        date_change_reason="Ofcom's updated roadmap",
+        date_change_source=source.pk,
+        date_change_announced_on="2026-05-12",
+    )
 
     response = editor_client.post(url, data)
 
     assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.date_display == "Expected: September 2026"
     change = milestone.date_changes.get()
-    assert (change.created_by, str(change)) == (editor, "July 2026 → September 2026")
+    assert str(change) == "July 2026 → September 2026"
+    assert (change.old_certainty, change.new_certainty) == ("confirmed", "expected")
+    assert (change.reason, change.source, change.created_by) == (
+        "Ofcom's updated roadmap",
+        source,
+        editor,
+    )
+    assert change.announced_on == dt.date(2026, 5, 12)
+    assert milestone.history.first().history_user == editor
 
 
-def test_it_refuses_a_date_change_that_does_not_move_the_date(editor_client):
+def test_changing_the_date_without_a_reason_is_refused(editor_client):
     milestone = make_milestone()
     url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
-    data = milestone_form(milestone) | date_change_row(new_date="2026-07-01")
 
-    response = editor_client.post(url, data)
+    response = editor_client.post(url, milestone_form(milestone, date="2026-09-01"))
 
     assert response.status_code == 200
-    assert "The new date is the same as the old one." in response.content.decode()
+    assert "Say why the date changed" in response.content.decode()
+    milestone.refresh_from_db()
+    assert milestone.date == dt.date(2026, 7, 1)
     assert not milestone.date_changes.exists()
+
+
+def test_editing_a_milestone_without_moving_its_date_records_no_change(editor_client):
+    milestone = make_milestone()
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+
+    response = editor_client.post(url, milestone_form(milestone, title="Children's codes apply"))
+
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.title == "Children's codes apply"
+    assert not milestone.date_changes.exists()
+
+
+def test_the_date_changes_are_listed_on_the_milestone_page(editor_client):
+    milestone = make_milestone()
+    milestone.move_to(dt.date(2026, 9, 1), reason="Slipped after consultation")
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+
+    html = editor_client.get(url).content.decode()
+
+    assert "July 2026 → September 2026" in html
+    assert "Slipped after consultation" in html
 
 
 # --- Lists, pages and search ----------------------------------------------------------------

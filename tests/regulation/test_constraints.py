@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from regulation.models import (
+    DATE_NOT_MOVED,
     Commitment,
     CommitmentUpdate,
     DateChange,
@@ -229,9 +230,26 @@ def test_it_refuses_a_date_change_that_does_not_move_the_date():
             old_certainty="expected",
             new_date=dt.date(2026, 7, 1),
             new_precision=Precision.MONTH,
-            new_certainty="confirmed",
-            reason="Ofcom confirmed the month.",
+            new_certainty="expected",
+            reason="Nothing moved.",
         )
+
+
+def test_it_accepts_a_date_change_that_only_confirms_the_date():
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+
+    change = DateChange.objects.create(
+        milestone=milestone,
+        old_date=dt.date(2026, 7, 1),
+        old_precision=Precision.MONTH,
+        old_certainty="expected",
+        new_date=dt.date(2026, 7, 1),
+        new_precision=Precision.MONTH,
+        new_certainty="confirmed",
+        reason="Ofcom confirmed the month.",
+    )
+
+    assert change.pk is not None
 
 
 def test_it_accepts_a_date_change_that_only_narrows_the_precision():
@@ -266,7 +284,7 @@ def test_it_explains_a_date_change_that_does_not_move_the_date():
     with pytest.raises(ValidationError) as refused:
         change.full_clean()
 
-    assert "The new date is the same as the old one." in refused.value.messages
+    assert DATE_NOT_MOVED in refused.value.messages
 
 
 def test_it_refuses_a_milestone_whose_period_ends_before_it_starts():

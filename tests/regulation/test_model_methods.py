@@ -195,7 +195,7 @@ def test_moving_a_milestone_twice_keeps_the_whole_slippage_history():
 def test_moving_a_milestone_to_the_date_it_already_has_changes_nothing():
     milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ValidationError, match="the same as the old ones"):
         milestone.move_to(dt.date(2026, 7, 1), reason="Not really a move.")
 
     milestone.refresh_from_db()
@@ -206,7 +206,7 @@ def test_moving_a_milestone_to_the_date_it_already_has_changes_nothing():
 def test_moving_a_month_milestone_to_another_day_of_that_month_changes_nothing():
     milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
 
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ValidationError, match="the same as the old ones"):
         milestone.move_to(dt.date(2026, 7, 20), reason="Still July.")
 
     assert milestone.date_changes.count() == 0
@@ -439,3 +439,58 @@ def test_history_records_who_recorded_a_status_update(editor):
     assert latest.delivery_status == DeliveryStatus.DELIVERED
     assert latest.history_user == editor
     assert commitment.updates.get().history.get().history_user == editor
+
+
+# --- Keeping derived copies true ---------------------------------------------------------------
+
+
+def test_moving_a_commitment_date_keeps_its_updates_copy_of_it_current():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    update = commitment.record_update(on=dt.date(2025, 6, 1), delivery_status="in_progress")
+
+    commitment.made_on = dt.date(2025, 5, 1)
+    commitment.save()
+
+    update.refresh_from_db()
+    assert update.commitment_made_on == dt.date(2025, 5, 1)
+
+
+def test_the_database_refuses_moving_a_commitment_after_its_updates():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    commitment.record_update(on=dt.date(2025, 6, 1), delivery_status="in_progress")
+
+    commitment.made_on = dt.date(2025, 7, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        commitment.save()
+
+    commitment.refresh_from_db()
+    assert commitment.made_on == dt.date(2025, 4, 1)
+
+
+def test_validation_explains_a_commitment_date_after_its_updates():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+    commitment.record_update(on=dt.date(2025, 6, 1), delivery_status="in_progress")
+
+    commitment.made_on = dt.date(2025, 7, 1)
+    with pytest.raises(ValidationError, match="before this date"):
+        commitment.full_clean()
+
+
+def test_a_status_without_updates_behind_it_is_left_alone():
+    commitment = make_commitment(delivery_status=DeliveryStatus.DELIVERED)
+
+    commitment.refresh_delivery_status()
+
+    commitment.refresh_from_db()
+    assert commitment.delivery_status == DeliveryStatus.DELIVERED
+
+
+def test_the_user_who_moved_a_milestone_is_not_credited_with_later_saves(editor):
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+    milestone.move_to(dt.date(2026, 9, 1), reason="Slipped", by=editor)
+
+    milestone.title = "Edited by a script"
+    milestone.save()
+
+    latest, moved = milestone.history.all()[:2]
+    assert (moved.history_user, latest.history_user) == (editor, None)
