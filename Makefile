@@ -12,7 +12,7 @@ TEST_ENV := SECRET_KEY=test-only-secret-key \
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: install run test lint format seed
+.PHONY: install run test lint format seed bench
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
