@@ -50,6 +50,17 @@ def test_it_shows_expected_dates_at_their_precision(client):
     assert "1 July 2026" not in upcoming
 
 
+def test_an_expected_date_that_passed_is_not_shown_as_having_happened(client):
+    load_seed()
+    html = visit_home(client, dt.datetime(2026, 11, 28, 12, 0, tzinfo=LONDON))
+
+    latest = section(html, "Latest milestones")
+    register = latest[latest.index("Expected: July 2026") :]
+    assert "Expected date passed: not confirmed as happened" in register.split("</li>")[0]
+    confirmed = latest[latest.index("18 June 2026") :]
+    assert "not confirmed as happened" not in confirmed.split("</li>")[0]
+
+
 def test_it_never_shows_drafts(client):
     load_seed()
     draft = Milestone.objects.get(key="M57")  # no citable source: a draft
