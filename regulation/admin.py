@@ -126,24 +126,6 @@ class PublicRecordAdmin(SimpleHistoryAdmin):
         self.message_user(request, message, messages.SUCCESS)
 
 
-class StampsCreatorMixin:
-    """Sets created_by on new inline rows (date changes, status updates) to the editor."""
-
-    def save_formset(
-        self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
-    ) -> None:
-        if "created_by" not in {f.name for f in formset.model._meta.fields}:
-            super().save_formset(request, form, formset, change)
-            return
-        for row in formset.save(commit=False):
-            if row.pk is None:
-                row.created_by = request.user
-            row.save()
-        for row in formset.deleted_objects:
-            row.delete()
-        formset.save_m2m()
-
-
 # --- Who ----------------------------------------------------------------------------------------
 
 
@@ -397,16 +379,6 @@ class MilestoneAdmin(PublicRecordAdmin):
 # --- What platforms promised --------------------------------------------------------------------
 
 
-class CommitmentUpdateForm(forms.ModelForm):
-    def _post_clean(self) -> None:
-        # CommitmentUpdate.clean() compares with the commitment's date. While the commitment form
-        # has no valid date there is nothing to compare with (and comparing with None crashes);
-        # the commitment form already reports the missing date and nothing is saved.
-        if self.instance.commitment.made_on is None:
-            return
-        super()._post_clean()
-
-
 class CommitmentUpdateFormSet(BaseInlineFormSet):
     def _construct_form(self, i: int, **kwargs: Any) -> forms.ModelForm:
         form = super()._construct_form(i, **kwargs)
@@ -419,7 +391,6 @@ class CommitmentUpdateFormSet(BaseInlineFormSet):
 
 class CommitmentUpdateInline(admin.TabularInline):
     model = CommitmentUpdate
-    form = CommitmentUpdateForm
     formset = CommitmentUpdateFormSet
     extra = 0
     fields = ("on", "delivery_status", "note", "evidence", "created_by")
@@ -449,7 +420,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(StampsCreatorMixin, PublicRecordAdmin):
+class CommitmentAdmin(PublicRecordAdmin):
     list_display = (
         "__str__",
         "platform_names",
@@ -538,12 +509,13 @@ class CommitmentAdmin(StampsCreatorMixin, PublicRecordAdmin):
     def save_formset(
         self, request: HttpRequest, form: forms.ModelForm, formset: BaseInlineFormSet, change: bool
     ) -> None:
-        super().save_formset(request, form, formset, change)
-        # Only when updates changed: a commitment whose status came without updates (seed data)
-        # must not fall back to "announced" because an editor fixed a typo.
-        touched = formset.new_objects or formset.changed_objects or formset.deleted_objects
-        if formset.model is CommitmentUpdate and touched:
-            form.instance.refresh_delivery_status()
+        for update in formset.save(commit=False):
+            if update.pk is None:
+                update.created_by = request.user
+            update.save()
+        for update in formset.deleted_objects:
+            update.delete()
+        form.instance.refresh_delivery_status()
 
 
 # --- Statistics ---------------------------------------------------------------------------------
