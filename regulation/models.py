@@ -170,7 +170,8 @@ class PublicRecord(Timestamped):
         blank=True,
         help_text="Every published claim cites at least one source.",
     )
-    history = HistoricalRecords(inherit=True)
+    # The history keeps each version's sources too: a citation removed is a change to the claim.
+    history = HistoricalRecords(inherit=True, m2m_fields=["sources"])
 
     objects = PublicQuerySet.as_manager()
 

@@ -494,3 +494,14 @@ def test_the_user_who_moved_a_milestone_is_not_credited_with_later_saves(editor)
 
     latest, moved = milestone.history.all()[:2]
     assert (moved.history_user, latest.history_user) == (editor, None)
+
+
+def test_the_history_keeps_which_sources_each_version_cited(editor):
+    first, second = make_source(), make_source()
+    milestone = make_milestone(sources=[first, second])
+
+    milestone.sources.remove(second)
+
+    now, before = milestone.history.all()[:2]
+    cited = [{row.source for row in version.sources.all()} for version in (before, now)]
+    assert cited == [{first, second}, {first}]
