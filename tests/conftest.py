@@ -2,6 +2,9 @@
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.db import transaction
+
+from regulation.seed import SeedReport, load_seed
 
 
 @pytest.fixture
@@ -18,3 +21,12 @@ def editor(db) -> User:
 def editor_client(client, editor):
     client.force_login(editor)
     return client
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker) -> SeedReport:
+    """The real seed data, loaded once per test module; each test runs inside it and the whole
+    module's changes are rolled back at its end. For tests that only read the seed."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield load_seed()
+        transaction.set_rollback(True)

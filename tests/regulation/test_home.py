@@ -27,8 +27,7 @@ def section(html: str, heading: str) -> str:
     return html[start:end]
 
 
-def test_it_lists_the_march_2025_deadlines_as_next_in_march_2025(client):
-    load_seed()
+def test_it_lists_the_march_2025_deadlines_as_next_in_march_2025(seeded, client):
     html = visit_home(client, dt.datetime(2025, 3, 1, 9, 0, tzinfo=LONDON))
 
     upcoming = section(html, "Next deadlines and dates")
@@ -40,8 +39,7 @@ def test_it_lists_the_march_2025_deadlines_as_next_in_march_2025(client):
     assert "16 March 2025" not in latest
 
 
-def test_it_shows_expected_dates_at_their_precision(client):
-    load_seed()
+def test_it_shows_expected_dates_at_their_precision(seeded, client):
     html = visit_home(client, dt.datetime(2026, 6, 20, 12, 0, tzinfo=LONDON))
 
     upcoming = section(html, "Next deadlines and dates")
@@ -50,8 +48,7 @@ def test_it_shows_expected_dates_at_their_precision(client):
     assert "1 July 2026" not in upcoming
 
 
-def test_an_expected_date_that_passed_is_not_shown_as_having_happened(client):
-    load_seed()
+def test_an_expected_date_that_passed_is_not_shown_as_having_happened(seeded, client):
     html = visit_home(client, dt.datetime(2026, 11, 28, 12, 0, tzinfo=LONDON))
 
     latest = section(html, "Latest milestones")
@@ -61,8 +58,7 @@ def test_an_expected_date_that_passed_is_not_shown_as_having_happened(client):
     assert "not confirmed as happened" not in confirmed.split("</li>")[0]
 
 
-def test_it_never_shows_drafts(client):
-    load_seed()
+def test_it_never_shows_drafts(seeded, client):
     draft = Milestone.objects.get(key="M57")  # no citable source: a draft
     html = visit_home(client, dt.datetime(2026, 6, 1, 12, 0, tzinfo=LONDON))
 
@@ -70,8 +66,7 @@ def test_it_never_shows_drafts(client):
     assert client.get(draft.get_absolute_url()).status_code == 404
 
 
-def test_a_milestone_page_shows_its_sources(client):
-    load_seed()
+def test_a_milestone_page_shows_its_sources(seeded, client):
     milestone = Milestone.objects.get(key="M21")
 
     html = client.get(milestone.get_absolute_url()).content.decode()

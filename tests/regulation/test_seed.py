@@ -1,14 +1,10 @@
-"""The seeded knowledge equals the facts, record by record.
-
-The seed is loaded once for the module; each test runs inside it and rolls back.
-"""
+"""The seeded knowledge equals the facts, record by record (the seed is loaded once per module)."""
 
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.db import transaction
 
 from regulation.models import (
     Commitment,
@@ -22,7 +18,6 @@ from regulation.models import (
     Source,
     Status,
 )
-from regulation.seed import load_seed
 
 FACTS = json.loads((Path(__file__).parents[2] / "fixtures" / "osa-facts.json").read_text())
 PUBLIC_MODELS = [
@@ -37,13 +32,6 @@ PUBLIC_MODELS = [
 ]
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        yield load_seed()
-        transaction.set_rollback(True)
 
 
 def source_keys(record) -> set[str]:
