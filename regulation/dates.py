@@ -54,7 +54,9 @@ def format_fuzzy(value: dt.date | None, precision: str) -> str:
         return f"{value:%B %Y}"
     if precision == Precision.QUARTER:
         return f"Q{(value.month - 1) // 3 + 1} {value.year}"
-    return str(value.year)
+    if precision == Precision.YEAR:
+        return str(value.year)
+    raise ValueError(f"unknown precision {precision!r}")
 
 
 def iso_fuzzy(value: dt.date, precision: str) -> str:
@@ -65,4 +67,6 @@ def iso_fuzzy(value: dt.date, precision: str) -> str:
         return f"{value:%Y-%m}"
     if precision == Precision.QUARTER:
         return f"{value.year}-Q{(value.month - 1) // 3 + 1}"
-    return str(value.year)
+    if precision == Precision.YEAR:
+        return str(value.year)
+    raise ValueError(f"unknown precision {precision!r}")

@@ -83,3 +83,9 @@ def test_it_says_when_a_date_is_unknown():
 )
 def test_it_writes_a_fuzzy_date_in_iso_8601_at_its_precision(value, precision, iso):
     assert iso_fuzzy(value, precision) == iso
+
+
+@pytest.mark.parametrize("show", [format_fuzzy, iso_fuzzy, period_end])
+def test_an_unknown_precision_is_an_error_not_a_guess(show):
+    with pytest.raises(ValueError, match="unknown precision"):
+        show(dt.date(2026, 7, 1), "fortnight")
