@@ -43,32 +43,16 @@ def test_it_refuses_two_milestones_with_the_same_slug():
         make_milestone(title="Another milestone", slug="illegal-harms")
 
 
-def test_it_refuses_two_milestones_with_the_same_key():
-    make_milestone(key="M21")
+@pytest.mark.parametrize(
+    "make",
+    [make_milestone, make_source, make_observation, make_commitment],
+    ids=lambda f: f.__name__,
+)
+def test_it_refuses_two_records_with_the_same_key(make):
+    make(key="M21")
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        make_milestone(key="M21")
-
-
-def test_it_refuses_two_sources_with_the_same_key():
-    make_source(key="S1")
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_source(key="S1")
-
-
-def test_it_refuses_two_observations_with_the_same_key():
-    make_observation(key="O1")
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_observation(key="O1")
-
-
-def test_it_refuses_two_commitments_with_the_same_key():
-    make_commitment(key="C1")
-
-    with pytest.raises(IntegrityError), transaction.atomic():
-        make_commitment(key="C1")
+        make(key="M21")
 
 
 def test_it_allows_many_records_without_a_key():
