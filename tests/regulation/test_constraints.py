@@ -203,67 +203,43 @@ def test_it_explains_a_commitment_date_moved_after_its_first_status_update():
 # --- Date changes and milestone periods ----------------------------------------------------------
 
 
-def test_it_refuses_a_date_change_that_does_not_move_the_date():
+def july_2026_date_change(**new: object) -> DateChange:
+    """A change from 'expected July 2026' to the new values given (by default, the same)."""
     milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+    july = {"date": dt.date(2026, 7, 1), "precision": Precision.MONTH, "certainty": "expected"}
+    return DateChange(
+        milestone=milestone,
+        **{f"old_{name}": value for name, value in july.items()},
+        **{f"new_{name}": value for name, value in {**july, **new}.items()},
+        reason="Ofcom's update.",
+    )
+
+
+def test_it_refuses_a_date_change_that_does_not_move_the_date():
+    change = july_2026_date_change()
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        DateChange.objects.create(
-            milestone=milestone,
-            old_date=dt.date(2026, 7, 1),
-            old_precision=Precision.MONTH,
-            old_certainty="expected",
-            new_date=dt.date(2026, 7, 1),
-            new_precision=Precision.MONTH,
-            new_certainty="expected",
-            reason="Nothing moved.",
-        )
+        change.save()
 
 
 def test_it_accepts_a_date_change_that_only_confirms_the_date():
-    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+    change = july_2026_date_change(certainty="confirmed")
 
-    change = DateChange.objects.create(
-        milestone=milestone,
-        old_date=dt.date(2026, 7, 1),
-        old_precision=Precision.MONTH,
-        old_certainty="expected",
-        new_date=dt.date(2026, 7, 1),
-        new_precision=Precision.MONTH,
-        new_certainty="confirmed",
-        reason="Ofcom confirmed the month.",
-    )
+    change.save()
 
     assert change.pk is not None
 
 
 def test_it_accepts_a_date_change_that_only_narrows_the_precision():
-    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH)
+    change = july_2026_date_change(precision=Precision.DAY, certainty="confirmed")
 
-    DateChange.objects.create(
-        milestone=milestone,
-        old_date=dt.date(2026, 7, 1),
-        old_precision=Precision.MONTH,
-        old_certainty="expected",
-        new_date=dt.date(2026, 7, 1),
-        new_precision=Precision.DAY,
-        new_certainty="confirmed",
-        reason="Ofcom named the day.",
-    )
+    change.save()
 
-    assert milestone.date_changes.count() == 1
+    assert change.milestone.date_changes.count() == 1
 
 
 def test_it_explains_a_date_change_that_does_not_move_the_date():
-    change = DateChange(
-        milestone=make_milestone(date=dt.date(2026, 7, 1), date_precision=Precision.MONTH),
-        old_date=dt.date(2026, 7, 1),
-        old_precision=Precision.MONTH,
-        old_certainty="expected",
-        new_date=dt.date(2026, 7, 1),
-        new_precision=Precision.MONTH,
-        new_certainty="expected",
-        reason="No change.",
-    )
+    change = july_2026_date_change()
 
     with pytest.raises(ValidationError) as refused:
         change.full_clean()
