@@ -6,10 +6,11 @@ This app never imports tracker/: knowledge does not know who watches it.
 
 import datetime as dt
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,9 @@ from simple_history.models import HistoricalRecords
 from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end, period_start
 
 DATE_NOT_MOVED = "The new date, its precision and its certainty are the same as the old ones."
+# Records created at the same moment from the same title each need their own slug: this many
+# can collide before a save gives up.
+SLUG_ATTEMPTS = 20
 PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
     "Add a source, or keep the record as a draft."
@@ -181,9 +185,10 @@ class PublicRecord(Timestamped):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = self._unique_slug()
-        super().save(*args, **kwargs)
+        if self.slug:
+            super().save(*args, **kwargs)
+        else:
+            self._save_with_new_slug(*args, **kwargs)
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
@@ -191,6 +196,31 @@ class PublicRecord(Timestamped):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    def _save_with_new_slug(self, *args, **kwargs) -> None:
+        """Save under the first free slug made from the title. Another record created at the
+        same moment can take the slug between the check and the insert: then try the next one.
+        Any other integrity error (a duplicate key, say) is raised as it is."""
+        for attempt in range(1, SLUG_ATTEMPTS + 1):
+            self.slug = self._unique_slug()
+            try:
+                with transaction.atomic():  # a savepoint, so the retry can go on after a failure
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                taken = self._slug_is_taken()
+                self.slug = ""
+                if not taken or attempt == SLUG_ATTEMPTS:
+                    raise
+
+    def _slug_is_taken(self) -> bool:
+        return type(self)._default_manager.filter(slug=self.slug).exclude(pk=self.pk).exists()
+
+    def locked(self) -> Self:
+        """This record as the database holds it now, locked until the transaction ends, so
+        two editors changing it at once take turns instead of both starting from the same
+        version. Call inside transaction.atomic()."""
+        return type(self)._default_manager.select_for_update().get(pk=self.pk)
 
     def _unique_slug(self) -> str:
         label = getattr(self, self.slug_source_field)
@@ -580,13 +610,21 @@ class Milestone(PublicRecord):
         A "change" that leaves the date, its precision and its certainty as they were is
         refused: the history of a date must only show real moves.
         """
-        precision = precision or self.date_precision
-        certainty = certainty or self.certainty
-        new_date = period_start(new_date, precision)
-        old = (self.date, self.date_precision, self.certainty)
-        if (new_date, precision, certainty) == old:
-            raise ValidationError(DATE_NOT_MOVED)
         with transaction.atomic():
+            # Start from the date as stored now, not as this editor loaded it: a move saved
+            # meanwhile by someone else is the old date of this one (or makes it no move).
+            current = self.locked()
+            self.date, self.date_precision, self.certainty = (
+                current.date,
+                current.date_precision,
+                current.certainty,
+            )
+            precision = precision or self.date_precision
+            certainty = certainty or self.certainty
+            new_date = period_start(new_date, precision)
+            old = (self.date, self.date_precision, self.certainty)
+            if (new_date, precision, certainty) == old:
+                raise ValidationError(DATE_NOT_MOVED)
             change = DateChange(
                 milestone=self,
                 old_date=old[0],
@@ -769,6 +807,8 @@ class Commitment(PublicRecord):
     ) -> "CommitmentUpdate":
         """Record news about the commitment; the latest update by date sets its status."""
         with transaction.atomic():
+            # Updates recorded at once take turns, so the last to finish sees all of them.
+            self.locked()
             update = CommitmentUpdate(
                 commitment=self,
                 on=on,
@@ -784,10 +824,12 @@ class Commitment(PublicRecord):
 
     def refresh_delivery_status(self, by=None) -> None:
         """Follow the latest update by date. Without updates the status stays as it was."""
-        latest = self.updates.order_by("-on", "-created_at").first()
-        if latest and latest.delivery_status != self.delivery_status:
-            self.delivery_status = latest.delivery_status
-            save_as(self, by, update_fields=["delivery_status", "updated_at"])
+        with transaction.atomic():
+            self.delivery_status = self.locked().delivery_status
+            latest = self.updates.order_by("-on", "-created_at").first()
+            if latest and latest.delivery_status != self.delivery_status:
+                self.delivery_status = latest.delivery_status
+                save_as(self, by, update_fields=["delivery_status", "updated_at"])
 
 
 class CommitmentUpdate(Timestamped):
