@@ -61,6 +61,25 @@ class Verification(models.TextChoices):
     UNVERIFIED = "unverified", "Unverified"
 
 
+def choices_check(
+    field: str, choices: type[models.TextChoices], *, blank: bool = False
+) -> models.CheckConstraint:
+    """The database's refusal of a value outside the field's choices, wherever it comes from
+    (an update(), raw SQL, a fixture): one bad value would break every page that shows it.
+    Built from the choices, so a new choice needs only a new migration."""
+    allowed = [*choices.values, *([""] if blank else [])]
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": allowed}),
+        name=f"%(class)s_{field}_in_choices",
+        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
+    )
+
+
+def public_record_checks() -> list[models.CheckConstraint]:
+    """The choices every PublicRecord has; each model lists them in its own Meta."""
+    return [choices_check("status", Status), choices_check("verification", Verification)]
+
+
 # --- Querysets ---------------------------------------------------------------------------------
 
 
@@ -245,17 +264,20 @@ class PublicRecord(Timestamped):
 # --- Who -------------------------------------------------------------------------------------
 
 
+class OrganisationKind(models.TextChoices):
+    REGULATOR = "regulator", "Regulator"
+    GOVERNMENT = "government", "Government department"
+    PARLIAMENT = "parliament", "Parliament"
+    CHARITY = "charity", "Charity"
+    NON_PROFIT = "non_profit", "Non-profit"
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+    COMPANY = "company", "Company / platform owner"
+    PLATFORM_OPERATOR = "platform_operator", "Platform operator"
+    OTHER = "other", "Other"
+
+
 class Organisation(PublicRecord):
-    class Kind(models.TextChoices):
-        REGULATOR = "regulator", "Regulator"
-        GOVERNMENT = "government", "Government department"
-        PARLIAMENT = "parliament", "Parliament"
-        CHARITY = "charity", "Charity"
-        NON_PROFIT = "non_profit", "Non-profit"
-        LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
-        COMPANY = "company", "Company / platform owner"
-        PLATFORM_OPERATOR = "platform_operator", "Platform operator"
-        OTHER = "other", "Other"
+    Kind = OrganisationKind
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
@@ -272,21 +294,25 @@ class Organisation(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("kind", OrganisationKind)]
 
     def __str__(self) -> str:
         return self.name
 
 
+class PlatformKind(models.TextChoices):
+    SOCIAL_MEDIA = "social_media", "Social media"
+    MESSAGING = "messaging", "Messaging"
+    VIDEO = "video", "Video"
+    GAMING = "gaming", "Gaming"
+    CHAT = "chat", "Chat site"
+    SEARCH = "search", "Search"
+    REFERENCE = "reference", "Reference / wiki"
+    OTHER = "other", "Other"
+
+
 class Platform(PublicRecord):
-    class Kind(models.TextChoices):
-        SOCIAL_MEDIA = "social_media", "Social media"
-        MESSAGING = "messaging", "Messaging"
-        VIDEO = "video", "Video"
-        GAMING = "gaming", "Gaming"
-        CHAT = "chat", "Chat site"
-        SEARCH = "search", "Search"
-        REFERENCE = "reference", "Reference / wiki"
-        OTHER = "other", "Other"
+    Kind = PlatformKind
 
     name = models.CharField(max_length=100)
     owner = models.ForeignKey(
@@ -302,28 +328,34 @@ class Platform(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("kind", PlatformKind)]
 
     def __str__(self) -> str:
         return self.name
 
 
+class SourceKind(models.TextChoices):
+    STATUTE = "statute", "Statute or statutory instrument"
+    REGULATOR = "regulator", "Regulator document"
+    GOVERNMENT = "government", "Government publication"
+    PRESS_RELEASE = "press_release", "Press release"
+    PLATFORM = "platform", "Platform announcement"
+    NEWS = "news", "News report"
+    PARLIAMENT = "parliament", "Parliamentary record"
+    ANALYSIS = "analysis", "Law-firm or expert analysis"
+    OTHER = "other", "Other"
+
+
+class SourceOrigin(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+
+
 class Source(Timestamped):
     """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
 
-    class Kind(models.TextChoices):
-        STATUTE = "statute", "Statute or statutory instrument"
-        REGULATOR = "regulator", "Regulator document"
-        GOVERNMENT = "government", "Government publication"
-        PRESS_RELEASE = "press_release", "Press release"
-        PLATFORM = "platform", "Platform announcement"
-        NEWS = "news", "News report"
-        PARLIAMENT = "parliament", "Parliamentary record"
-        ANALYSIS = "analysis", "Law-firm or expert analysis"
-        OTHER = "other", "Other"
-
-    class Origin(models.TextChoices):
-        PRIMARY = "primary", "Primary"
-        SECONDARY = "secondary", "Secondary"
+    Kind = SourceKind
+    Origin = SourceOrigin
 
     key = models.CharField(max_length=20, unique=True, null=True, blank=True)
     title = models.CharField(max_length=500)
@@ -362,6 +394,11 @@ class Source(Timestamped):
 
     class Meta:
         ordering = ["key", "title"]
+        constraints = [
+            choices_check("published_precision", Precision),
+            choices_check("kind", SourceKind),
+            choices_check("origin", SourceOrigin),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
@@ -394,26 +431,31 @@ class Topic(Timestamped):
 # --- What the law requires -------------------------------------------------------------------
 
 
+class InstrumentKind(models.TextChoices):
+    ACT = "act", "Act of Parliament"
+    SECONDARY_LEGISLATION = "secondary_legislation", "Secondary legislation"
+    CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
+    GUIDANCE = "guidance", "Guidance"
+    STATEMENT = "statement", "Statement"
+    CONSULTATION = "consultation", "Consultation"
+
+
+class InstrumentStage(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    DRAFT = "draft", "Draft"
+    CONSULTATION = "consultation", "Under consultation"
+    FINAL = "final", "Final"
+    LAID = "laid", "Laid before Parliament"
+    IN_FORCE = "in_force", "In force"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn or revoked"
+
+
 class Instrument(PublicRecord):
     """The Act, a statutory instrument, a code of practice or a piece of guidance."""
 
-    class Kind(models.TextChoices):
-        ACT = "act", "Act of Parliament"
-        SECONDARY_LEGISLATION = "secondary_legislation", "Secondary legislation"
-        CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
-        GUIDANCE = "guidance", "Guidance"
-        STATEMENT = "statement", "Statement"
-        CONSULTATION = "consultation", "Consultation"
-
-    class Stage(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        DRAFT = "draft", "Draft"
-        CONSULTATION = "consultation", "Under consultation"
-        FINAL = "final", "Final"
-        LAID = "laid", "Laid before Parliament"
-        IN_FORCE = "in_force", "In force"
-        SUPERSEDED = "superseded", "Superseded"
-        WITHDRAWN = "withdrawn", "Withdrawn or revoked"
+    Kind = InstrumentKind
+    Stage = InstrumentStage
 
     title = models.CharField(max_length=300)
     short_name = models.CharField(max_length=100, blank=True)
@@ -439,6 +481,11 @@ class Instrument(PublicRecord):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            *public_record_checks(),
+            choices_check("kind", InstrumentKind),
+            choices_check("stage", InstrumentStage),
+        ]
 
     def __str__(self) -> str:
         return self.short_name or self.title
@@ -480,6 +527,7 @@ class Measure(PublicRecord):
 
     class Meta:
         ordering = ["key", "title"]
+        constraints = public_record_checks()
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}" if self.reference else self.title
@@ -493,19 +541,22 @@ class Certainty(models.TextChoices):
     EXPECTED = "expected", "Expected"
 
 
+class MilestoneKind(models.TextChoices):
+    LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
+    PUBLICATION = "publication", "Publication"
+    CONSULTATION_OPENS = "consultation_opens", "Consultation opens"
+    CONSULTATION_CLOSES = "consultation_closes", "Consultation closes"
+    COMPLIANCE_DEADLINE = "compliance_deadline", "Compliance deadline"
+    DUTY_IN_FORCE = "duty_in_force", "Duty in force"
+    ENFORCEMENT = "enforcement", "Enforcement"
+    REVIEW = "review", "Review or legal challenge"
+    OTHER = "other", "Other"
+
+
 class Milestone(PublicRecord):
     """An event or deadline on the timeline, dated only as precisely as we know it."""
 
-    class Kind(models.TextChoices):
-        LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
-        PUBLICATION = "publication", "Publication"
-        CONSULTATION_OPENS = "consultation_opens", "Consultation opens"
-        CONSULTATION_CLOSES = "consultation_closes", "Consultation closes"
-        COMPLIANCE_DEADLINE = "compliance_deadline", "Compliance deadline"
-        DUTY_IN_FORCE = "duty_in_force", "Duty in force"
-        ENFORCEMENT = "enforcement", "Enforcement"
-        REVIEW = "review", "Review or legal challenge"
-        OTHER = "other", "Other"
+    Kind = MilestoneKind
 
     title = models.CharField(max_length=500, help_text="What happens, in one sentence.")
     description = models.TextField(blank=True)
@@ -557,6 +608,10 @@ class Milestone(PublicRecord):
             models.CheckConstraint(
                 condition=Q(date_end__gte=F("date")), name="milestone_period_ends_after_start"
             ),
+            *public_record_checks(),
+            choices_check("kind", MilestoneKind),
+            choices_check("date_precision", Precision),
+            choices_check("certainty", Certainty),
         ]
 
     def __str__(self) -> str:
@@ -678,6 +733,10 @@ class DateChange(Timestamped):
                 name="date_change_moves_the_date",
                 violation_error_message=DATE_NOT_MOVED,
             ),
+            choices_check("old_precision", Precision),
+            choices_check("old_certainty", Certainty),
+            choices_check("new_precision", Precision),
+            choices_check("new_certainty", Certainty),
         ]
 
     def __str__(self) -> str:
@@ -765,6 +824,10 @@ class Commitment(PublicRecord):
                 condition=Q(due_on__isnull=True) | Q(due_end__gte=F("due_on")),
                 name="commitment_due_period_ends_after_start",
             ),
+            *public_record_checks(),
+            choices_check("made_on_precision", Precision),
+            choices_check("due_precision", Precision),
+            choices_check("delivery_status", DeliveryStatus),
         ]
 
     def __str__(self) -> str:
@@ -867,6 +930,7 @@ class CommitmentUpdate(Timestamped):
                     "A status update cannot be dated before the commitment was made."
                 ),
             ),
+            choices_check("delivery_status", DeliveryStatus),
         ]
 
     def __str__(self) -> str:
@@ -917,6 +981,7 @@ class Indicator(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("unit", Unit)]
 
     def __str__(self) -> str:
         return self.name
@@ -973,6 +1038,8 @@ class Observation(PublicRecord):
                 name="observation_percentage_within_0_100",
                 violation_error_message="A percentage must lie between 0 and 100.",
             ),
+            *public_record_checks(),
+            choices_check("unit", Unit),
         ]
 
     def __str__(self) -> str:
