@@ -66,7 +66,8 @@ def choices_check(
 ) -> models.CheckConstraint:
     """The database's refusal of a value outside the field's choices, wherever it comes from
     (an update(), raw SQL, a fixture): one bad value would break every page that shows it.
-    Built from the choices, so a new choice needs only a new migration."""
+    Built from the choices, so a new choice needs only a new migration. (A model's own
+    choices live at module level, beside it, so that its Meta can name them.)"""
     allowed = [*choices.values, *([""] if blank else [])]
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": allowed}),
