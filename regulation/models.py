@@ -6,10 +6,11 @@ This app never imports tracker/: knowledge does not know who watches it.
 
 import datetime as dt
 from decimal import Decimal
+from typing import Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +20,9 @@ from simple_history.models import HistoricalRecords
 from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end, period_start
 
 DATE_NOT_MOVED = "The new date, its precision and its certainty are the same as the old ones."
+# Records created at the same moment from the same title each need their own slug: this many
+# can collide before a save gives up.
+SLUG_ATTEMPTS = 20
 PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
     "Add a source, or keep the record as a draft."
@@ -55,6 +59,26 @@ class Status(models.TextChoices):
 class Verification(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed in a cited source"
     UNVERIFIED = "unverified", "Unverified"
+
+
+def choices_check(
+    field: str, choices: type[models.TextChoices], *, blank: bool = False
+) -> models.CheckConstraint:
+    """The database's refusal of a value outside the field's choices, wherever it comes from
+    (an update(), raw SQL, a fixture): one bad value would break every page that shows it.
+    Built from the choices, so a new choice needs only a new migration. (A model's own
+    choices live at module level, beside it, so that its Meta can name them.)"""
+    allowed = [*choices.values, *([""] if blank else [])]
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__in": allowed}),
+        name=f"%(class)s_{field}_in_choices",
+        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
+    )
+
+
+def public_record_checks() -> list[models.CheckConstraint]:
+    """The choices every PublicRecord has; each model lists them in its own Meta."""
+    return [choices_check("status", Status), choices_check("verification", Verification)]
 
 
 # --- Querysets ---------------------------------------------------------------------------------
@@ -181,9 +205,10 @@ class PublicRecord(Timestamped):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
-        if not self.slug:
-            self.slug = self._unique_slug()
-        super().save(*args, **kwargs)
+        if self.slug:
+            super().save(*args, **kwargs)
+        else:
+            self._save_with_new_slug(*args, **kwargs)
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
@@ -191,6 +216,31 @@ class PublicRecord(Timestamped):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    def _save_with_new_slug(self, *args, **kwargs) -> None:
+        """Save under the first free slug made from the title. Another record created at the
+        same moment can take the slug between the check and the insert: then try the next one.
+        Any other integrity error (a duplicate key, say) is raised as it is."""
+        for attempt in range(1, SLUG_ATTEMPTS + 1):
+            self.slug = self._unique_slug()
+            try:
+                with transaction.atomic():  # a savepoint, so the retry can go on after a failure
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                taken = self._slug_is_taken()
+                self.slug = ""
+                if not taken or attempt == SLUG_ATTEMPTS:
+                    raise
+
+    def _slug_is_taken(self) -> bool:
+        return type(self)._default_manager.filter(slug=self.slug).exclude(pk=self.pk).exists()
+
+    def locked(self) -> Self:
+        """This record as the database holds it now, locked until the transaction ends, so
+        two editors changing it at once take turns instead of both starting from the same
+        version. Call inside transaction.atomic()."""
+        return type(self)._default_manager.select_for_update().get(pk=self.pk)
 
     def _unique_slug(self) -> str:
         label = getattr(self, self.slug_source_field)
@@ -215,17 +265,20 @@ class PublicRecord(Timestamped):
 # --- Who -------------------------------------------------------------------------------------
 
 
+class OrganisationKind(models.TextChoices):
+    REGULATOR = "regulator", "Regulator"
+    GOVERNMENT = "government", "Government department"
+    PARLIAMENT = "parliament", "Parliament"
+    CHARITY = "charity", "Charity"
+    NON_PROFIT = "non_profit", "Non-profit"
+    LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
+    COMPANY = "company", "Company / platform owner"
+    PLATFORM_OPERATOR = "platform_operator", "Platform operator"
+    OTHER = "other", "Other"
+
+
 class Organisation(PublicRecord):
-    class Kind(models.TextChoices):
-        REGULATOR = "regulator", "Regulator"
-        GOVERNMENT = "government", "Government department"
-        PARLIAMENT = "parliament", "Parliament"
-        CHARITY = "charity", "Charity"
-        NON_PROFIT = "non_profit", "Non-profit"
-        LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
-        COMPANY = "company", "Company / platform owner"
-        PLATFORM_OPERATOR = "platform_operator", "Platform operator"
-        OTHER = "other", "Other"
+    Kind = OrganisationKind
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
@@ -242,21 +295,25 @@ class Organisation(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("kind", OrganisationKind)]
 
     def __str__(self) -> str:
         return self.name
 
 
+class PlatformKind(models.TextChoices):
+    SOCIAL_MEDIA = "social_media", "Social media"
+    MESSAGING = "messaging", "Messaging"
+    VIDEO = "video", "Video"
+    GAMING = "gaming", "Gaming"
+    CHAT = "chat", "Chat site"
+    SEARCH = "search", "Search"
+    REFERENCE = "reference", "Reference / wiki"
+    OTHER = "other", "Other"
+
+
 class Platform(PublicRecord):
-    class Kind(models.TextChoices):
-        SOCIAL_MEDIA = "social_media", "Social media"
-        MESSAGING = "messaging", "Messaging"
-        VIDEO = "video", "Video"
-        GAMING = "gaming", "Gaming"
-        CHAT = "chat", "Chat site"
-        SEARCH = "search", "Search"
-        REFERENCE = "reference", "Reference / wiki"
-        OTHER = "other", "Other"
+    Kind = PlatformKind
 
     name = models.CharField(max_length=100)
     owner = models.ForeignKey(
@@ -272,28 +329,34 @@ class Platform(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("kind", PlatformKind)]
 
     def __str__(self) -> str:
         return self.name
 
 
+class SourceKind(models.TextChoices):
+    STATUTE = "statute", "Statute or statutory instrument"
+    REGULATOR = "regulator", "Regulator document"
+    GOVERNMENT = "government", "Government publication"
+    PRESS_RELEASE = "press_release", "Press release"
+    PLATFORM = "platform", "Platform announcement"
+    NEWS = "news", "News report"
+    PARLIAMENT = "parliament", "Parliamentary record"
+    ANALYSIS = "analysis", "Law-firm or expert analysis"
+    OTHER = "other", "Other"
+
+
+class SourceOrigin(models.TextChoices):
+    PRIMARY = "primary", "Primary"
+    SECONDARY = "secondary", "Secondary"
+
+
 class Source(Timestamped):
     """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
 
-    class Kind(models.TextChoices):
-        STATUTE = "statute", "Statute or statutory instrument"
-        REGULATOR = "regulator", "Regulator document"
-        GOVERNMENT = "government", "Government publication"
-        PRESS_RELEASE = "press_release", "Press release"
-        PLATFORM = "platform", "Platform announcement"
-        NEWS = "news", "News report"
-        PARLIAMENT = "parliament", "Parliamentary record"
-        ANALYSIS = "analysis", "Law-firm or expert analysis"
-        OTHER = "other", "Other"
-
-    class Origin(models.TextChoices):
-        PRIMARY = "primary", "Primary"
-        SECONDARY = "secondary", "Secondary"
+    Kind = SourceKind
+    Origin = SourceOrigin
 
     key = models.CharField(max_length=20, unique=True, null=True, blank=True)
     title = models.CharField(max_length=500)
@@ -332,6 +395,11 @@ class Source(Timestamped):
 
     class Meta:
         ordering = ["key", "title"]
+        constraints = [
+            choices_check("published_precision", Precision),
+            choices_check("kind", SourceKind),
+            choices_check("origin", SourceOrigin),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
@@ -364,26 +432,31 @@ class Topic(Timestamped):
 # --- What the law requires -------------------------------------------------------------------
 
 
+class InstrumentKind(models.TextChoices):
+    ACT = "act", "Act of Parliament"
+    SECONDARY_LEGISLATION = "secondary_legislation", "Secondary legislation"
+    CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
+    GUIDANCE = "guidance", "Guidance"
+    STATEMENT = "statement", "Statement"
+    CONSULTATION = "consultation", "Consultation"
+
+
+class InstrumentStage(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    DRAFT = "draft", "Draft"
+    CONSULTATION = "consultation", "Under consultation"
+    FINAL = "final", "Final"
+    LAID = "laid", "Laid before Parliament"
+    IN_FORCE = "in_force", "In force"
+    SUPERSEDED = "superseded", "Superseded"
+    WITHDRAWN = "withdrawn", "Withdrawn or revoked"
+
+
 class Instrument(PublicRecord):
     """The Act, a statutory instrument, a code of practice or a piece of guidance."""
 
-    class Kind(models.TextChoices):
-        ACT = "act", "Act of Parliament"
-        SECONDARY_LEGISLATION = "secondary_legislation", "Secondary legislation"
-        CODE_OF_PRACTICE = "code_of_practice", "Code of practice"
-        GUIDANCE = "guidance", "Guidance"
-        STATEMENT = "statement", "Statement"
-        CONSULTATION = "consultation", "Consultation"
-
-    class Stage(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        DRAFT = "draft", "Draft"
-        CONSULTATION = "consultation", "Under consultation"
-        FINAL = "final", "Final"
-        LAID = "laid", "Laid before Parliament"
-        IN_FORCE = "in_force", "In force"
-        SUPERSEDED = "superseded", "Superseded"
-        WITHDRAWN = "withdrawn", "Withdrawn or revoked"
+    Kind = InstrumentKind
+    Stage = InstrumentStage
 
     title = models.CharField(max_length=300)
     short_name = models.CharField(max_length=100, blank=True)
@@ -409,6 +482,11 @@ class Instrument(PublicRecord):
 
     class Meta:
         ordering = ["title"]
+        constraints = [
+            *public_record_checks(),
+            choices_check("kind", InstrumentKind),
+            choices_check("stage", InstrumentStage),
+        ]
 
     def __str__(self) -> str:
         return self.short_name or self.title
@@ -450,6 +528,7 @@ class Measure(PublicRecord):
 
     class Meta:
         ordering = ["key", "title"]
+        constraints = public_record_checks()
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}" if self.reference else self.title
@@ -463,19 +542,22 @@ class Certainty(models.TextChoices):
     EXPECTED = "expected", "Expected"
 
 
+class MilestoneKind(models.TextChoices):
+    LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
+    PUBLICATION = "publication", "Publication"
+    CONSULTATION_OPENS = "consultation_opens", "Consultation opens"
+    CONSULTATION_CLOSES = "consultation_closes", "Consultation closes"
+    COMPLIANCE_DEADLINE = "compliance_deadline", "Compliance deadline"
+    DUTY_IN_FORCE = "duty_in_force", "Duty in force"
+    ENFORCEMENT = "enforcement", "Enforcement"
+    REVIEW = "review", "Review or legal challenge"
+    OTHER = "other", "Other"
+
+
 class Milestone(PublicRecord):
     """An event or deadline on the timeline, dated only as precisely as we know it."""
 
-    class Kind(models.TextChoices):
-        LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
-        PUBLICATION = "publication", "Publication"
-        CONSULTATION_OPENS = "consultation_opens", "Consultation opens"
-        CONSULTATION_CLOSES = "consultation_closes", "Consultation closes"
-        COMPLIANCE_DEADLINE = "compliance_deadline", "Compliance deadline"
-        DUTY_IN_FORCE = "duty_in_force", "Duty in force"
-        ENFORCEMENT = "enforcement", "Enforcement"
-        REVIEW = "review", "Review or legal challenge"
-        OTHER = "other", "Other"
+    Kind = MilestoneKind
 
     title = models.CharField(max_length=500, help_text="What happens, in one sentence.")
     description = models.TextField(blank=True)
@@ -527,6 +609,10 @@ class Milestone(PublicRecord):
             models.CheckConstraint(
                 condition=Q(date_end__gte=F("date")), name="milestone_period_ends_after_start"
             ),
+            *public_record_checks(),
+            choices_check("kind", MilestoneKind),
+            choices_check("date_precision", Precision),
+            choices_check("certainty", Certainty),
         ]
 
     def __str__(self) -> str:
@@ -580,13 +666,21 @@ class Milestone(PublicRecord):
         A "change" that leaves the date, its precision and its certainty as they were is
         refused: the history of a date must only show real moves.
         """
-        precision = precision or self.date_precision
-        certainty = certainty or self.certainty
-        new_date = period_start(new_date, precision)
-        old = (self.date, self.date_precision, self.certainty)
-        if (new_date, precision, certainty) == old:
-            raise ValidationError(DATE_NOT_MOVED)
         with transaction.atomic():
+            # Start from the date as stored now, not as this editor loaded it: a move saved
+            # meanwhile by someone else is the old date of this one (or makes it no move).
+            current = self.locked()
+            self.date, self.date_precision, self.certainty = (
+                current.date,
+                current.date_precision,
+                current.certainty,
+            )
+            precision = precision or self.date_precision
+            certainty = certainty or self.certainty
+            new_date = period_start(new_date, precision)
+            old = (self.date, self.date_precision, self.certainty)
+            if (new_date, precision, certainty) == old:
+                raise ValidationError(DATE_NOT_MOVED)
             change = DateChange(
                 milestone=self,
                 old_date=old[0],
@@ -640,6 +734,10 @@ class DateChange(Timestamped):
                 name="date_change_moves_the_date",
                 violation_error_message=DATE_NOT_MOVED,
             ),
+            choices_check("old_precision", Precision),
+            choices_check("old_certainty", Certainty),
+            choices_check("new_precision", Precision),
+            choices_check("new_certainty", Certainty),
         ]
 
     def __str__(self) -> str:
@@ -727,6 +825,10 @@ class Commitment(PublicRecord):
                 condition=Q(due_on__isnull=True) | Q(due_end__gte=F("due_on")),
                 name="commitment_due_period_ends_after_start",
             ),
+            *public_record_checks(),
+            choices_check("made_on_precision", Precision),
+            choices_check("due_precision", Precision),
+            choices_check("delivery_status", DeliveryStatus),
         ]
 
     def __str__(self) -> str:
@@ -769,6 +871,8 @@ class Commitment(PublicRecord):
     ) -> "CommitmentUpdate":
         """Record news about the commitment; the latest update by date sets its status."""
         with transaction.atomic():
+            # Updates recorded at once take turns, so the last to finish sees all of them.
+            self.locked()
             update = CommitmentUpdate(
                 commitment=self,
                 on=on,
@@ -784,10 +888,12 @@ class Commitment(PublicRecord):
 
     def refresh_delivery_status(self, by=None) -> None:
         """Follow the latest update by date. Without updates the status stays as it was."""
-        latest = self.updates.order_by("-on", "-created_at").first()
-        if latest and latest.delivery_status != self.delivery_status:
-            self.delivery_status = latest.delivery_status
-            save_as(self, by, update_fields=["delivery_status", "updated_at"])
+        with transaction.atomic():
+            self.delivery_status = self.locked().delivery_status
+            latest = self.updates.order_by("-on", "-created_at").first()
+            if latest and latest.delivery_status != self.delivery_status:
+                self.delivery_status = latest.delivery_status
+                save_as(self, by, update_fields=["delivery_status", "updated_at"])
 
 
 class CommitmentUpdate(Timestamped):
@@ -825,6 +931,7 @@ class CommitmentUpdate(Timestamped):
                     "A status update cannot be dated before the commitment was made."
                 ),
             ),
+            choices_check("delivery_status", DeliveryStatus),
         ]
 
     def __str__(self) -> str:
@@ -875,6 +982,7 @@ class Indicator(PublicRecord):
 
     class Meta:
         ordering = ["name"]
+        constraints = [*public_record_checks(), choices_check("unit", Unit)]
 
     def __str__(self) -> str:
         return self.name
@@ -931,6 +1039,8 @@ class Observation(PublicRecord):
                 name="observation_percentage_within_0_100",
                 violation_error_message="A percentage must lie between 0 and 100.",
             ),
+            *public_record_checks(),
+            choices_check("unit", Unit),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -17,16 +18,24 @@ from regulation.models import (
     CommitmentUpdate,
     DateChange,
     DeliveryStatus,
+    Indicator,
+    Instrument,
+    Measure,
     Milestone,
     Observation,
+    Organisation,
+    Platform,
     Precision,
+    Source,
     Unit,
+    choices_check,
 )
 from tests.factories import (
     make_commitment,
     make_indicator,
     make_milestone,
     make_observation,
+    make_platform,
     make_source,
 )
 
@@ -259,3 +268,74 @@ def test_it_refuses_a_commitment_due_period_that_ends_before_it_starts():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Commitment.objects.filter(pk=commitment.pk).update(due_end=dt.date(2025, 7, 24))
+
+
+# --- Choices ----------------------------------------------------------------------------------
+
+# One saved record of each model that has a choices field, made the ordinary way.
+RECORD_OF = {
+    Organisation: lambda: Organisation.objects.create(name="Ofcom"),
+    Platform: make_platform,
+    Source: make_source,
+    Instrument: lambda: Instrument.objects.create(
+        title="Protection of Children Code of Practice",
+        kind=Instrument.Kind.CODE_OF_PRACTICE,
+        stage=Instrument.Stage.FINAL,
+    ),
+    Measure: lambda: Measure.objects.create(title="Age assurance", summary="Check ages."),
+    Milestone: make_milestone,
+    DateChange: lambda: make_milestone().move_to(dt.date(2025, 4, 1), reason="Delayed."),
+    Commitment: make_commitment,
+    CommitmentUpdate: lambda: make_commitment().record_update(
+        on=dt.date(2025, 5, 1), delivery_status=DeliveryStatus.IN_PROGRESS
+    ),
+    Indicator: make_indicator,
+    Observation: make_observation,
+}
+
+CHOICES_FIELDS = [
+    field
+    for model in apps.get_app_config("regulation").get_models()
+    if not model._meta.model_name.startswith("historical")  # history keeps what was stored
+    for field in model._meta.concrete_fields
+    if field.choices
+]
+
+
+def field_id(field) -> str:
+    return f"{field.model.__name__}.{field.name}"
+
+
+@pytest.mark.parametrize("field", CHOICES_FIELDS, ids=field_id)
+def test_it_refuses_a_value_outside_the_choices_set_by_a_queryset_update(field):
+    assert field.model in RECORD_OF, f"add a {field.model.__name__} to RECORD_OF"
+    record = RECORD_OF[field.model]()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        field.model.objects.filter(pk=record.pk).update(**{field.name: "week"})
+
+
+@pytest.mark.parametrize("field", [f for f in CHOICES_FIELDS if not f.blank], ids=field_id)
+def test_it_refuses_a_blank_value_where_the_field_needs_a_choice(field):
+    record = RECORD_OF[field.model]()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        field.model.objects.filter(pk=record.pk).update(**{field.name: ""})
+
+
+def test_it_explains_a_precision_outside_the_choices_when_validating_the_model():
+    milestone = make_milestone()
+    milestone.date_precision = "week"
+
+    with pytest.raises(ValidationError) as refused:
+        milestone.full_clean()
+
+    assert list(refused.value.message_dict) == ["date_precision"]
+
+
+def test_a_choices_check_admits_a_blank_value_only_when_told():
+    strict = choices_check("date_precision", Precision)
+    lenient = choices_check("date_precision", Precision, blank=True)
+
+    assert strict.condition.children == [("date_precision__in", list(Precision.values))]
+    assert lenient.condition.children == [("date_precision__in", [*Precision.values, ""])]
