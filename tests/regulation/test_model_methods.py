@@ -97,6 +97,50 @@ def test_a_date_label_replaces_the_date_when_no_precision_fits():
     assert milestone.date_iso == "2027"
 
 
+def test_an_expected_season_is_shown_as_the_season():
+    milestone = make_milestone(
+        date=dt.date(2026, 10, 14), date_precision=Precision.SEASON, certainty=Certainty.EXPECTED
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.date, milestone.date_end) == (dt.date(2026, 9, 1), dt.date(2026, 11, 30))
+    assert milestone.date_display == "Expected: autumn 2026"
+    assert milestone.date_iso == "2026-23"
+
+
+def test_a_winter_milestone_entered_in_january_is_the_winter_that_began_in_december():
+    milestone = make_milestone(
+        date=dt.date(2027, 1, 20), date_precision=Precision.SEASON, certainty=Certainty.EXPECTED
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.date, milestone.date_end) == (dt.date(2026, 12, 1), dt.date(2027, 2, 28))
+    assert milestone.date_display == "Expected: winter 2026–27"
+
+
+@pytest.mark.parametrize("label", ["late 2026", "by the end of 2026", "autumn/winter 2026"])
+def test_a_label_naming_the_year_is_shown_as_the_source_words_it(label):
+    milestone = make_milestone(
+        date=dt.date(2026, 1, 1),
+        date_precision=Precision.YEAR,
+        certainty=Certainty.EXPECTED,
+        date_label=label,
+    )
+
+    assert milestone.date_display == f"Expected: {label}"
+
+
+def test_a_label_that_does_not_name_the_year_keeps_the_date_beside_it():
+    milestone = make_milestone(
+        date=dt.date(2027, 1, 1),
+        date_precision=Precision.YEAR,
+        certainty=Certainty.EXPECTED,
+        date_label="18 months after the guidance",
+    )
+
+    assert milestone.date_display == "Expected: 18 months after the guidance (2027)"
+
+
 @pytest.mark.parametrize(
     ("precision", "certainty", "day_exact"),
     [
