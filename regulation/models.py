@@ -579,13 +579,35 @@ class Milestone(PublicRecord):
         return self.date_text
 
     @property
+    def date_is_unverified(self) -> bool:
+        """No cited source confirms the record: its date must say so wherever it is shown, or
+        a day like "30 September 2026" reads as established fact."""
+        return self.verification != Verification.CONFIRMED
+
+    def has_passed_unconfirmed(self, at: dt.datetime | dt.date | None = None) -> bool:
+        """An expected date whose whole period is over without being confirmed as happening."""
+        last_day = period_end(self.date, self.date_precision)
+        return self.certainty == Certainty.EXPECTED and last_day < local_day(at)
+
+    @property
+    def passed_unconfirmed(self) -> bool:
+        """has_passed_unconfirmed() today, for templates (which cannot pass `at`)."""
+        return self.has_passed_unconfirmed()
+
+    @property
     def date_iso(self) -> str:
         return iso_fuzzy(self.date, self.date_precision)
 
     @property
     def is_day_exact(self) -> bool:
-        """Only a confirmed date known to the day may trigger day-exact reminders."""
-        return self.date_precision == Precision.DAY and self.certainty == Certainty.CONFIRMED
+        """Only a confirmed date known to the day, on a record a cited source confirms, may
+        trigger day-exact reminders: an unverified day (M59's, before the November 2026
+        update) may come only from notes nobody can cite."""
+        return (
+            self.date_precision == Precision.DAY
+            and self.certainty == Certainty.CONFIRMED
+            and self.verification == Verification.CONFIRMED
+        )
 
     def move_to(
         self,
