@@ -329,9 +329,10 @@ class MilestoneAdmin(PublicRecordAdmin):
             "When",
             {
                 "fields": ("date", "date_precision", "date_end", "certainty", "date_label"),
-                "description": "For a month, quarter or year enter any day in it and set the "
-                "precision; the period is worked out. Changing the date of a saved milestone "
-                "records the move, with its reason, in the date changes below.",
+                "description": "For a month, season, quarter or year enter any day in it and "
+                "set the precision; the period is worked out (a day in January or February is "
+                "in the winter that began the December before). Changing the date of a saved "
+                "milestone records the move, with its reason, in the date changes below.",
             },
         ),
         (

@@ -17,7 +17,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
-from regulation.dates import Precision, format_fuzzy, iso_fuzzy, period_end, period_start
+from regulation.dates import (
+    Certainty,
+    Precision,
+    format_fuzzy,
+    iso_fuzzy,
+    period_end,
+    period_start,
+)
 
 DATE_NOT_MOVED = "The new date, its precision and its certainty are the same as the old ones."
 # Records created at the same moment from the same title each need their own slug: this many
@@ -92,21 +99,33 @@ class PublicQuerySet(models.QuerySet):
         return self.get(key=key)
 
 
+# The timeline's order, in one place. A fuzzy date sorts by the last day it could be, so a less
+# precise date never comes before a more precise one that could be earlier: "2026" after
+# "March 2026", "autumn 2026" after "15 October 2026". Among periods that end on the same day
+# the shorter, more precise one comes first ("31 December 2026", "December 2026", "Q4 2026",
+# "2026"): with the same end, a later first day is exactly a finer precision.
+CHRONOLOGICAL = ("date_end", "-date", "key")
+# Most recent first: by the last day, so a period is listed once it is wholly over; the more
+# precise date still first among those ending the same day, as it may be the more recent.
+MOST_RECENT_FIRST = ("-date_end", "-date", "-key")
+
+
 class MilestoneQuerySet(PublicQuerySet):
     def upcoming(self, at: dt.datetime | dt.date | None = None):
-        """Milestones whose date (or period, for a month or year) has not ended yet, soonest first.
+        """Milestones whose date (or its whole period, for a month, season, quarter or year) has
+        not ended yet, soonest first.
 
         A milestone due today is still upcoming; "today" is the day in Europe/London at `at`.
         """
-        return self.filter(date_end__gte=local_day(at)).order_by("date", "date_end", "key")
+        return self.filter(date_end__gte=local_day(at)).order_by(*CHRONOLOGICAL)
 
     def past(self, at: dt.datetime | dt.date | None = None):
         """Milestones whose whole date period is over, most recent first."""
-        return self.filter(date_end__lt=local_day(at)).order_by("-date_end", "-date", "-key")
+        return self.filter(date_end__lt=local_day(at)).order_by(*MOST_RECENT_FIRST)
 
     def due_between(self, start: dt.date, end: dt.date):
         """Milestones whose date period overlaps the days from start to end, both included."""
-        return self.filter(date__lte=end, date_end__gte=start).order_by("date", "key")
+        return self.filter(date__lte=end, date_end__gte=start).order_by(*CHRONOLOGICAL)
 
     def due_on(self, day: dt.date):
         return self.due_between(day, day)
@@ -537,11 +556,6 @@ class Measure(PublicRecord):
 # --- When --------------------------------------------------------------------------------------
 
 
-class Certainty(models.TextChoices):
-    CONFIRMED = "confirmed", "Confirmed"
-    EXPECTED = "expected", "Expected"
-
-
 class MilestoneKind(models.TextChoices):
     LEGISLATIVE_STAGE = "legislative_stage", "Legislative stage"
     PUBLICATION = "publication", "Publication"
@@ -571,7 +585,7 @@ class Milestone(PublicRecord):
         max_length=300, blank=True, help_text="Who is responsible, e.g. 'Service providers'."
     )
     date = models.DateField(
-        help_text="The first day of the period when the date is a month or year."
+        help_text="The first day of the period when the date is a month, season, quarter or year."
     )
     date_precision = models.CharField(
         max_length=10,
@@ -603,7 +617,7 @@ class Milestone(PublicRecord):
     slug_source_field = "title"
 
     class Meta:
-        ordering = ["date", "key"]
+        ordering = list(CHRONOLOGICAL)
         indexes = [models.Index(fields=["status", "date_end"], name="milestone_status_end")]
         constraints = [
             models.CheckConstraint(
@@ -632,14 +646,39 @@ class Milestone(PublicRecord):
 
     @property
     def date_text(self) -> str:
-        return self.date_label or format_fuzzy(self.date, self.date_precision)
+        """The date at its precision, or the source's own wording ("late 2026") when there is
+        one. Wording that does not name the date's year keeps the date beside it, so the reader
+        still learns when: "18 months after the guidance (2027)"."""
+        fuzzy = format_fuzzy(self.date, self.date_precision)
+        if not self.date_label:
+            return fuzzy
+        years = {str(self.date.year), str(period_end(self.date, self.date_precision).year)}
+        if any(year in self.date_label for year in years):
+            return self.date_label
+        return f"{self.date_label} ({fuzzy})"
 
     @property
     def date_display(self) -> str:
-        """'16 December 2024', or 'Expected: July 2026' — never more precise than we know."""
+        """'16 December 2024', or 'Expected: autumn 2026' — never more precise than we know."""
         if self.certainty == Certainty.EXPECTED:
             return f"Expected: {self.date_text}"
         return self.date_text
+
+    @property
+    def date_is_unverified(self) -> bool:
+        """No cited source confirms the record: its date must say so wherever it is shown, or
+        a day like "30 September 2026" reads as established fact."""
+        return self.verification != Verification.CONFIRMED
+
+    def has_passed_unconfirmed(self, at: dt.datetime | dt.date | None = None) -> bool:
+        """An expected date whose whole period is over without being confirmed as happening."""
+        last_day = period_end(self.date, self.date_precision)
+        return self.certainty == Certainty.EXPECTED and last_day < local_day(at)
+
+    @property
+    def passed_unconfirmed(self) -> bool:
+        """has_passed_unconfirmed() today, for templates (which cannot pass `at`)."""
+        return self.has_passed_unconfirmed()
 
     @property
     def date_iso(self) -> str:
@@ -647,8 +686,14 @@ class Milestone(PublicRecord):
 
     @property
     def is_day_exact(self) -> bool:
-        """Only a confirmed date known to the day may trigger day-exact reminders."""
-        return self.date_precision == Precision.DAY and self.certainty == Certainty.CONFIRMED
+        """Only a confirmed date known to the day, on a record a cited source confirms, may
+        trigger day-exact reminders: an unverified day (M59's, before the November 2026
+        update) may come only from notes nobody can cite."""
+        return (
+            self.date_precision == Precision.DAY
+            and self.certainty == Certainty.CONFIRMED
+            and self.verification == Verification.CONFIRMED
+        )
 
     def move_to(
         self,

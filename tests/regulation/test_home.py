@@ -7,8 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from regulation.models import Milestone
+from regulation.models import Certainty, Milestone, Precision, Verification
 from regulation.seed import load_seed
+from tests.factories import make_milestone, make_source
 
 LONDON = ZoneInfo("Europe/London")
 pytestmark = pytest.mark.django_db
@@ -25,6 +26,49 @@ def section(html: str, heading: str) -> str:
     start = html.index(heading)
     end = html.find("</section>", start)
     return html[start:end]
+
+
+def visit_milestone(client, milestone: Milestone, at: dt.datetime) -> str:
+    with time_machine.travel(at, tick=False):
+        response = client.get(milestone.get_absolute_url())
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def listed_date(html: str, title: str) -> str:
+    """What a list shows as the date of the milestone with this title (its date element)."""
+    item = html[html.rindex("<li", 0, html.index(title)) : html.index(title)]
+    return item[item.index('<span class="date">') :]
+
+
+def page_date(html: str) -> str:
+    """What a milestone's own page shows as its date (the date paragraph)."""
+    start = html.index('<p class="date">')
+    return html[start : html.index("</p>", start)]
+
+
+def amended_codes_in_force(**fields) -> Milestone:
+    """A day no cited source confirms, as M59 was before the November 2026 update."""
+    defaults = {
+        "title": "Amended Illegal content Codes take effect",
+        "date": dt.date(2026, 9, 30),
+        "verification": Verification.UNVERIFIED,
+        "sources": [make_source()],
+    }
+    return make_milestone(**{**defaults, **fields})
+
+
+def register_published(**fields) -> Milestone:
+    """An expected month, as M58 is: the register of categorised services in July 2026."""
+    defaults = {
+        "title": "Register of categorised services published",
+        "date": dt.date(2026, 7, 1),
+        "date_precision": Precision.MONTH,
+        "certainty": Certainty.EXPECTED,
+        "verification": Verification.CONFIRMED,
+        "sources": [make_source()],
+    }
+    return make_milestone(**{**defaults, **fields})
 
 
 def test_it_lists_the_march_2025_deadlines_as_next_in_march_2025(seeded, client):
@@ -85,3 +129,82 @@ def test_the_home_page_costs_the_same_queries_however_many_milestones(
     load_seed()
     with django_assert_num_queries(2):
         visit_home(client, at)
+
+
+BEFORE_SEPTEMBER_2026 = dt.datetime(2026, 9, 1, 9, 0, tzinfo=LONDON)
+AFTER_JULY_2026 = dt.datetime(2026, 8, 1, 0, 30, tzinfo=LONDON)  # 31 July 23:30 UTC
+
+
+def test_an_unverified_day_carries_its_mark_in_the_list_of_next_dates(client):
+    milestone = amended_codes_in_force()
+
+    date = listed_date(visit_home(client, BEFORE_SEPTEMBER_2026), milestone.title)
+
+    assert "30 September 2026</time>" in date
+    assert "Unverified" in date
+
+
+def test_an_unverified_day_carries_its_mark_on_its_own_page(client):
+    milestone = amended_codes_in_force()
+
+    date = page_date(visit_milestone(client, milestone, BEFORE_SEPTEMBER_2026))
+
+    assert "30 September 2026</time>" in date
+    assert "Unverified" in date
+
+
+def test_a_verified_day_shows_no_unverified_mark(client):
+    milestone = amended_codes_in_force(verification=Verification.CONFIRMED)
+
+    home = visit_home(client, BEFORE_SEPTEMBER_2026)
+    page = visit_milestone(client, milestone, BEFORE_SEPTEMBER_2026)
+
+    assert "Unverified" not in listed_date(home, milestone.title)
+    assert "Unverified" not in page_date(page)
+    assert "Confirmed in a cited source" in page_date(page)
+
+
+def test_an_unverified_expected_season_carries_its_mark_too(client):
+    milestone = amended_codes_in_force(
+        title="Statement on the remaining additional safety measures",
+        date=dt.date(2026, 9, 1),
+        date_precision=Precision.SEASON,
+        certainty=Certainty.EXPECTED,
+    )
+
+    date = listed_date(visit_home(client, BEFORE_SEPTEMBER_2026), milestone.title)
+
+    assert "Expected: autumn 2026</time>" in date
+    assert "Unverified" in date
+
+
+PASSED_UNCONFIRMED = "Expected date passed: not confirmed as happened"
+
+
+def test_an_expected_date_that_passed_unconfirmed_says_so_in_the_latest_milestones(client):
+    milestone = register_published()
+
+    date = listed_date(visit_home(client, AFTER_JULY_2026), milestone.title)
+
+    assert "Expected: July 2026</time>" in date
+    assert PASSED_UNCONFIRMED in date
+
+
+def test_an_expected_date_that_passed_unconfirmed_says_so_on_its_own_page(client):
+    milestone = register_published()
+
+    date = page_date(visit_milestone(client, milestone, AFTER_JULY_2026))
+
+    assert "Expected: July 2026</time>" in date
+    assert PASSED_UNCONFIRMED in date
+
+
+def test_an_expected_date_not_yet_over_does_not_say_it_passed(client):
+    milestone = register_published()
+    last_evening = dt.datetime(2026, 7, 31, 23, 30, tzinfo=LONDON)
+
+    home = visit_home(client, last_evening)
+    page = visit_milestone(client, milestone, last_evening)
+
+    assert PASSED_UNCONFIRMED not in listed_date(home, milestone.title)
+    assert PASSED_UNCONFIRMED not in page_date(page)

@@ -16,6 +16,7 @@ from regulation.models import (
     Milestone,
     Precision,
     Status,
+    Verification,
 )
 from tests.factories import make_commitment, make_milestone, make_source
 
@@ -97,18 +98,90 @@ def test_a_date_label_replaces_the_date_when_no_precision_fits():
     assert milestone.date_iso == "2027"
 
 
+def test_an_expected_season_is_shown_as_the_season():
+    milestone = make_milestone(
+        date=dt.date(2026, 10, 14), date_precision=Precision.SEASON, certainty=Certainty.EXPECTED
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.date, milestone.date_end) == (dt.date(2026, 9, 1), dt.date(2026, 11, 30))
+    assert milestone.date_display == "Expected: autumn 2026"
+    assert milestone.date_iso == "2026-23"
+
+
+def test_a_winter_milestone_entered_in_january_is_the_winter_that_began_in_december():
+    milestone = make_milestone(
+        date=dt.date(2027, 1, 20), date_precision=Precision.SEASON, certainty=Certainty.EXPECTED
+    )
+
+    milestone.refresh_from_db()
+    assert (milestone.date, milestone.date_end) == (dt.date(2026, 12, 1), dt.date(2027, 2, 28))
+    assert milestone.date_display == "Expected: winter 2026–27"
+
+
+@pytest.mark.parametrize("label", ["late 2026", "by the end of 2026", "autumn/winter 2026"])
+def test_a_label_naming_the_year_is_shown_as_the_source_words_it(label):
+    milestone = make_milestone(
+        date=dt.date(2026, 1, 1),
+        date_precision=Precision.YEAR,
+        certainty=Certainty.EXPECTED,
+        date_label=label,
+    )
+
+    assert milestone.date_display == f"Expected: {label}"
+
+
+def test_a_label_that_does_not_name_the_year_keeps_the_date_beside_it():
+    milestone = make_milestone(
+        date=dt.date(2027, 1, 1),
+        date_precision=Precision.YEAR,
+        certainty=Certainty.EXPECTED,
+        date_label="18 months after the guidance",
+    )
+
+    assert milestone.date_display == "Expected: 18 months after the guidance (2027)"
+
+
 @pytest.mark.parametrize(
-    ("precision", "certainty", "day_exact"),
+    ("precision", "certainty", "today", "passed"),
     [
-        (Precision.DAY, Certainty.CONFIRMED, True),
-        (Precision.DAY, Certainty.EXPECTED, False),
-        (Precision.MONTH, Certainty.CONFIRMED, False),
-        (Precision.YEAR, Certainty.EXPECTED, False),
+        (Precision.MONTH, Certainty.EXPECTED, dt.date(2026, 8, 1), True),
+        (Precision.MONTH, Certainty.EXPECTED, dt.date(2026, 7, 31), False),
+        (Precision.MONTH, Certainty.CONFIRMED, dt.date(2026, 8, 1), False),
+        (Precision.SEASON, Certainty.EXPECTED, dt.date(2026, 8, 31), False),
+        (Precision.SEASON, Certainty.EXPECTED, dt.date(2026, 9, 1), True),
     ],
 )
-def test_only_a_confirmed_day_is_day_exact(precision, certainty, day_exact):
+def test_an_expected_date_has_passed_unconfirmed_only_once_its_whole_period_is_over(
+    precision, certainty, today, passed
+):
     milestone = make_milestone(
         date=dt.date(2026, 7, 1), date_precision=precision, certainty=certainty
+    )
+
+    assert milestone.has_passed_unconfirmed(at=today) is passed
+
+
+@pytest.mark.parametrize(
+    ("precision", "certainty", "verification", "day_exact"),
+    [
+        (Precision.DAY, Certainty.CONFIRMED, Verification.CONFIRMED, True),
+        # A day no cited source confirms (M59 before the November 2026 update).
+        (Precision.DAY, Certainty.CONFIRMED, Verification.UNVERIFIED, False),
+        (Precision.DAY, Certainty.EXPECTED, Verification.CONFIRMED, False),
+        (Precision.MONTH, Certainty.CONFIRMED, Verification.CONFIRMED, False),
+        (Precision.SEASON, Certainty.CONFIRMED, Verification.CONFIRMED, False),
+        (Precision.YEAR, Certainty.EXPECTED, Verification.UNVERIFIED, False),
+    ],
+)
+def test_only_a_confirmed_and_verified_day_is_day_exact(
+    precision, certainty, verification, day_exact
+):
+    milestone = make_milestone(
+        date=dt.date(2026, 7, 1),
+        date_precision=precision,
+        certainty=certainty,
+        verification=verification,
     )
 
     assert milestone.is_day_exact is day_exact

@@ -101,7 +101,7 @@ def test_a_year_is_upcoming_until_31_december():
     assert keys(Milestone.objects.past(at=dt.date(2028, 1, 1))) == ["2027"]
 
 
-def test_upcoming_milestones_come_soonest_first():
+def test_upcoming_milestones_come_soonest_first_by_the_last_day_they_could_be():
     make_milestone(key="YEAR", date=dt.date(2027, 1, 1), date_precision=Precision.YEAR)
     make_milestone(key="QUARTER", date=dt.date(2026, 7, 1), date_precision=Precision.QUARTER)
     make_milestone(key="DAY", date=dt.date(2026, 7, 10))
@@ -110,7 +110,8 @@ def test_upcoming_milestones_come_soonest_first():
 
     upcoming = Milestone.objects.upcoming(at=dt.date(2026, 6, 1))
 
-    assert keys(upcoming) == ["TODAY", "MONTH", "QUARTER", "DAY", "YEAR"]
+    # July 2026 could be 31 July, so it never comes before 10 July; Q3 could be 30 September.
+    assert keys(upcoming) == ["TODAY", "DAY", "MONTH", "QUARTER", "YEAR"]
 
 
 def test_past_milestones_come_most_recent_first():
@@ -239,7 +240,7 @@ def test_a_window_includes_months_and_years_that_overlap_it():
 
     due = Milestone.objects.due_between(dt.date(2026, 7, 13), dt.date(2026, 7, 19))
 
-    assert keys(due) == ["2026", "JUL26"]
+    assert keys(due) == ["JUL26", "2026"]
 
 
 def test_a_window_includes_a_month_that_starts_on_its_last_day():
@@ -264,7 +265,7 @@ def test_due_on_finds_day_dates_and_the_periods_containing_the_day():
     make_milestone(key="OTHER_DAY", date=dt.date(2026, 7, 17))
     expected_july_2026()
 
-    assert keys(Milestone.objects.due_on(dt.date(2026, 7, 16))) == ["JUL26", "DAY"]
+    assert keys(Milestone.objects.due_on(dt.date(2026, 7, 16))) == ["DAY", "JUL26"]
 
 
 # --- For a platform ----------------------------------------------------------------------------
@@ -401,3 +402,90 @@ def test_needs_review_reads_the_clock_in_london():
         assert keys(Commitment.objects.needs_review()) == ["REVIEW"]
     with time_machine.travel(dt.datetime(2025, 8, 31, 22, 59, tzinfo=UTC), tick=False):
         assert keys(Commitment.objects.needs_review()) == []
+
+
+# --- Seasons and the order of fuzzy dates ------------------------------------------------------
+
+
+def expected_season(key: str, date: dt.date) -> Milestone:
+    return make_milestone(
+        key=key, date=date, date_precision=Precision.SEASON, certainty=Certainty.EXPECTED
+    )
+
+
+def test_an_expected_autumn_is_upcoming_until_30_november():
+    expected_season("AUTUMN26", dt.date(2026, 9, 1))
+
+    assert keys(Milestone.objects.upcoming(at=dt.date(2026, 11, 30))) == ["AUTUMN26"]
+    assert keys(Milestone.objects.past(at=dt.date(2026, 11, 30))) == []
+    assert keys(Milestone.objects.upcoming(at=dt.date(2026, 12, 1))) == []
+    assert keys(Milestone.objects.past(at=dt.date(2026, 12, 1))) == ["AUTUMN26"]
+
+
+def test_a_winter_is_upcoming_across_the_year_end_until_the_end_of_february():
+    expected_season("WINTER", dt.date(2026, 12, 1))
+
+    assert keys(Milestone.objects.upcoming(at=dt.date(2027, 1, 1))) == ["WINTER"]
+    assert keys(Milestone.objects.upcoming(at=dt.date(2027, 2, 28))) == ["WINTER"]
+    assert keys(Milestone.objects.past(at=dt.date(2027, 3, 1))) == ["WINTER"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "due"),
+    [
+        pytest.param(dt.date(2026, 8, 25), dt.date(2026, 9, 1), ["AUTUMN26"], id="first-day"),
+        pytest.param(
+            dt.date(2026, 11, 30), dt.date(2026, 12, 6), ["AUTUMN26", "WINTER"], id="turn"
+        ),
+        pytest.param(dt.date(2027, 2, 22), dt.date(2027, 2, 28), ["WINTER"], id="last-day"),
+        pytest.param(dt.date(2027, 3, 1), dt.date(2027, 3, 7), ["SPRING27"], id="spring"),
+        pytest.param(dt.date(2026, 8, 1), dt.date(2026, 8, 31), [], id="summer-gap"),
+    ],
+)
+def test_a_window_includes_the_seasons_that_overlap_it(start, end, due):
+    expected_season("AUTUMN26", dt.date(2026, 9, 1))
+    expected_season("WINTER", dt.date(2026, 12, 1))
+    expected_season("SPRING27", dt.date(2027, 3, 1))
+
+    assert keys(Milestone.objects.due_between(start, end)) == due
+
+
+def test_a_less_precise_date_never_comes_before_a_more_precise_one_that_could_be_earlier():
+    make_milestone(key="YEAR26", date=dt.date(2026, 1, 1), date_precision=Precision.YEAR)
+    make_milestone(key="MARCH26", date=dt.date(2026, 3, 1), date_precision=Precision.MONTH)
+    expected_season("AUTUMN26", dt.date(2026, 9, 1))
+    make_milestone(key="OCT15", date=dt.date(2026, 10, 15))
+    make_milestone(key="Q4", date=dt.date(2026, 10, 1), date_precision=Precision.QUARTER)
+    make_milestone(key="DEC31", date=dt.date(2026, 12, 31))
+    make_milestone(key="DEC26", date=dt.date(2026, 12, 1), date_precision=Precision.MONTH)
+    expected_season("WINTER", dt.date(2026, 12, 1))
+    make_milestone(key="JAN27", date=dt.date(2027, 1, 1), date_precision=Precision.MONTH)
+
+    soonest_first = [
+        "MARCH26",  # before 2026, which could be any day of the year
+        "OCT15",  # before autumn 2026, which could be 30 November
+        "AUTUMN26",
+        "DEC31",  # 31 December 2026 before December 2026, Q4 2026 and 2026: all could end then
+        "DEC26",
+        "Q4",
+        "YEAR26",
+        "JAN27",
+        "WINTER",  # could be as late as 28 February 2027
+    ]
+    assert keys(Milestone.objects.all()) == soonest_first
+    assert keys(Milestone.objects.upcoming(at=dt.date(2026, 1, 1))) == soonest_first
+    assert keys(Milestone.objects.due_between(dt.date(2026, 1, 1), dt.date(2027, 2, 28))) == (
+        soonest_first
+    )
+
+
+def test_past_milestones_list_the_more_precise_of_dates_ending_together_first():
+    make_milestone(key="YEAR25", date=dt.date(2025, 1, 1), date_precision=Precision.YEAR)
+    make_milestone(key="DEC31", date=dt.date(2025, 12, 31))
+    make_milestone(key="DEC25", date=dt.date(2025, 12, 1), date_precision=Precision.MONTH)
+    expected_season("AUTUMN25", dt.date(2025, 9, 1))
+    make_milestone(key="NOV30", date=dt.date(2025, 11, 30))
+
+    past = Milestone.objects.past(at=dt.date(2026, 6, 1))
+
+    assert keys(past) == ["DEC31", "DEC25", "YEAR25", "NOV30", "AUTUMN25"]
