@@ -394,7 +394,7 @@ class CommitmentUpdateInline(admin.TabularInline):
     model = CommitmentUpdate
     formset = CommitmentUpdateFormSet
     extra = 0
-    fields = ("on", "delivery_status", "note", "evidence", "created_by")
+    fields = ("on", "on_precision", "delivery_status", "note", "evidence", "created_by")
     readonly_fields = ("created_by",)
     autocomplete_fields = ("evidence",)
     verbose_name_plural = "status updates (the latest by date sets the commitment's status)"
@@ -568,7 +568,7 @@ class ObservationAdmin(PublicRecordAdmin):
     search_fields = ("key", "metric", "value_text", "period_label", "coverage", "indicator__name")
     autocomplete_fields = ("indicator", "platforms", "conflicts_with", "sources")
     fieldsets = (
-        (None, {"fields": ("indicator", "metric", "platforms", "coverage")}),
+        (None, {"fields": ("indicator", "metric", "platforms", "coverage", "publisher_name")}),
         (
             "Figure",
             {

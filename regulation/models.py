@@ -293,6 +293,8 @@ class OrganisationKind(models.TextChoices):
     LAW_ENFORCEMENT = "law_enforcement", "Law enforcement"
     COMPANY = "company", "Company / platform owner"
     PLATFORM_OPERATOR = "platform_operator", "Platform operator"
+    # The facts name some services only as themselves (Telegram, Kik), not who runs them.
+    PLATFORM = "platform", "Platform (the service itself; its owner is not known)"
     OTHER = "other", "Other"
 
 
@@ -464,8 +466,11 @@ class InstrumentStage(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
     DRAFT = "draft", "Draft"
     CONSULTATION = "consultation", "Under consultation"
+    # A closed consultation is not "under consultation" any more, nor decided yet.
+    AWAITING_DECISION = "awaiting_decision", "Consultation closed, awaiting decision"
     FINAL = "final", "Final"
     LAID = "laid", "Laid before Parliament"
+    PARTLY_IN_FORCE = "partly_in_force", "Partly in force"
     IN_FORCE = "in_force", "In force"
     SUPERSEDED = "superseded", "Superseded"
     WITHDRAWN = "withdrawn", "Withdrawn or revoked"
@@ -912,15 +917,21 @@ class Commitment(PublicRecord):
         delivery_status: str,
         note: str = "",
         evidence: Source | None = None,
+        on_precision: str = Precision.DAY,
         by=None,
     ) -> "CommitmentUpdate":
-        """Record news about the commitment; the latest update by date sets its status."""
+        """Record news about the commitment; the latest update by date sets its status.
+
+        `on` may be known only to a month or a year (`on_precision`); it is kept as the period's
+        first day and shown no more precisely than that.
+        """
         with transaction.atomic():
             # Updates recorded at once take turns, so the last to finish sees all of them.
             self.locked()
             update = CommitmentUpdate(
                 commitment=self,
-                on=on,
+                on=period_start(on, on_precision),
+                on_precision=on_precision,
                 delivery_status=delivery_status,
                 note=note,
                 evidence=evidence,
@@ -948,7 +959,18 @@ class CommitmentUpdate(Timestamped):
     # A copy of the commitment's date so the database itself can refuse an update dated
     # before the commitment was made (a check constraint cannot look across a foreign key).
     commitment_made_on = models.DateField(editable=False)
-    on = models.DateField(verbose_name="date", help_text="When this happened or was reported.")
+    on = models.DateField(
+        verbose_name="date",
+        help_text="When this happened or was reported (the first day of the month or year if "
+        "it is not known to the day).",
+    )
+    on_precision = models.CharField(
+        max_length=10,
+        choices=Precision.choices,
+        default=Precision.DAY,
+        verbose_name="date precision",
+        help_text="How precisely the date is known. Never enter a day that no source gives.",
+    )
     delivery_status = models.CharField(
         max_length=20, choices=DeliveryStatus.choices, verbose_name="new status"
     )
@@ -977,14 +999,20 @@ class CommitmentUpdate(Timestamped):
                 ),
             ),
             choices_check("delivery_status", DeliveryStatus),
+            choices_check("on_precision", Precision),
         ]
 
     def __str__(self) -> str:
-        return f"{self.on:%d %b %Y}: {self.get_delivery_status_display()}"
+        return f"{self.on_display}: {self.get_delivery_status_display()}"
 
     def save(self, *args, **kwargs) -> None:
         self.commitment_made_on = self.commitment.made_on
+        self.on = period_start(self.on, self.on_precision)
         super().save(*args, **kwargs)
+
+    @property
+    def on_display(self) -> str:
+        return format_fuzzy(self.on, self.on_precision)
 
     def clean(self) -> None:
         try:
@@ -1055,6 +1083,12 @@ class Observation(PublicRecord):
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
     coverage = models.CharField(max_length=300, blank=True, help_text="e.g. '45 UK police forces'.")
+    publisher_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Who published this figure, where it is not the indicator's publisher "
+        "(e.g. a news agency's copy). Blank: the indicator's publisher.",
+    )
     platforms = models.ManyToManyField(
         Platform, blank=True, related_name="observations", help_text="For per-platform shares."
     )
@@ -1094,3 +1128,8 @@ class Observation(PublicRecord):
     @property
     def is_conflicted(self) -> bool:
         return self.conflicts_with.exists()
+
+    @property
+    def publisher_display(self) -> str:
+        """Who published the figure: its own publisher where it differs from the indicator's."""
+        return self.publisher_name or self.indicator.publisher_name

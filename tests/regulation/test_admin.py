@@ -82,7 +82,14 @@ def commitment_form(platform: Platform, **fields) -> dict:
 
 
 def update_row(index: int, on: str, delivery_status: str, **fields) -> dict:
-    row = {"on": on, "delivery_status": delivery_status, "note": "", "evidence": "", **fields}
+    row = {
+        "on": on,
+        "on_precision": "day",
+        "delivery_status": delivery_status,
+        "note": "",
+        "evidence": "",
+        **fields,
+    }
     return {f"updates-{index}-{name}": value for name, value in row.items()}
 
 

@@ -431,7 +431,19 @@ def test_the_latest_update_by_date_sets_the_commitment_status(editor):
     commitment.refresh_from_db()
     assert commitment.delivery_status == DeliveryStatus.DELIVERED
     assert (update.evidence, update.created_by) == (evidence, editor)
-    assert str(update) == "25 Jul 2025: Delivered"
+    assert str(update) == "25 July 2025: Delivered"
+
+
+def test_an_update_known_only_to_the_month_is_shown_as_the_month():
+    commitment = make_commitment(made_on=dt.date(2025, 4, 1))
+
+    update = commitment.record_update(
+        on=dt.date(2026, 1, 23), on_precision="month", delivery_status=DeliveryStatus.DELIVERED
+    )
+
+    update.refresh_from_db()
+    assert update.on == dt.date(2026, 1, 1)
+    assert str(update) == "January 2026: Delivered"
 
 
 def test_an_older_update_recorded_later_does_not_override_the_newer_one():
