@@ -7,6 +7,7 @@ This app never imports tracker/: knowledge does not know who watches it.
 import datetime as dt
 from decimal import Decimal
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -23,6 +24,23 @@ PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
     "Add a source, or keep the record as a draft."
 )
+PUBLISH_NEW_RECORD = (
+    "A new record cannot be created as published: it cannot cite a source before it exists. "
+    "Create it as a draft, add its sources, then publish it."
+)
+UNCITED_PUBLISHED = (
+    "A published record must cite at least one source. This would leave {records} citing none: "
+    "add another source to it first, or unpublish it."
+)
+
+
+class UncitedRecordsError(ValidationError):
+    """Refused: the change would leave published records citing no source."""
+
+    def __init__(self, records: "list[PublicRecord]") -> None:
+        self.records = records
+        names = "; ".join(f"{r._meta.verbose_name} “{r}”" for r in records)
+        super().__init__(UNCITED_PUBLISHED.format(records=names), code="uncited")
 
 
 def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
@@ -60,12 +78,62 @@ class Verification(models.TextChoices):
 # --- Querysets ---------------------------------------------------------------------------------
 
 
-class PublicQuerySet(models.QuerySet):
+def public_models() -> "list[type[PublicRecord]]":
+    return [
+        m for m in apps.get_app_config("regulation").get_models() if issubclass(m, PublicRecord)
+    ]
+
+
+def published_left_uncited(
+    model: "type[PublicRecord]", source_ids, record_ids=None
+) -> "list[PublicRecord]":
+    """Published records of model (among record_ids, if given) that cite no source outside
+    source_ids: removing those sources from them, or deleting those sources, leaves them none."""
+    record_column = f"{model.sources.field.m2m_field_name()}_id"
+    still_cited = model.sources.through.objects.exclude(source_id__in=source_ids)
+    records = model.objects.published().filter(sources__in=source_ids)
+    if record_ids is not None:
+        records = records.filter(pk__in=record_ids)
+    return list(records.exclude(pk__in=still_cited.values(record_column)).distinct())
+
+
+def refuse_leaving_uncited(source_ids, model=None, record_ids=None) -> None:
+    """Raise UncitedRecordsError naming every published record the change would leave uncited."""
+    models_ = [model] if model is not None else public_models()
+    uncited = [r for m in models_ for r in published_left_uncited(m, source_ids, record_ids)]
+    if uncited:
+        raise UncitedRecordsError(uncited)
+
+
+class NaturalKeyQuerySet(models.QuerySet):
+    def get_by_natural_key(self, key: str):
+        return self.get(key=key)
+
+
+class PublicQuerySet(NaturalKeyQuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
-    def get_by_natural_key(self, key: str):
-        return self.get(key=key)
+    def update(self, **kwargs) -> int:
+        # publish() checks one record; a bulk update must not publish any that cite nothing.
+        if kwargs.get("status") == Status.PUBLISHED:
+            uncited = list(self.filter(sources__isnull=True))
+            if uncited:
+                raise UncitedRecordsError(uncited)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if any(obj.status == Status.PUBLISHED for obj in objs):
+            raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class SourceQuerySet(NaturalKeyQuerySet):
+    def delete(self):
+        """Refused while a published record cites only sources being deleted."""
+        refuse_leaving_uncited(list(self.values_list("pk", flat=True)))
+        return super().delete()
 
 
 class MilestoneQuerySet(PublicQuerySet):
@@ -126,6 +194,16 @@ class Timestamped(models.Model):
         abstract = True
 
 
+class SourcesField(models.ManyToManyField):
+    """The sources a record cites. A form replacing them all adds the new ones before removing
+    the old, so a published record never passes through citing none (which is refused)."""
+
+    def save_form_data(self, instance: models.Model, data) -> None:
+        manager = getattr(instance, self.attname)
+        manager.add(*data)
+        manager.set(data)
+
+
 class PublicRecord(Timestamped):
     """A record the public may see once published, with its sources and how sure we are."""
 
@@ -164,7 +242,7 @@ class PublicRecord(Timestamped):
         help_text="What readers should know about how sure we are: caveats, what is unverified, "
         "where sources disagree.",
     )
-    sources = models.ManyToManyField(
+    sources = SourcesField(
         "Source",
         related_name="%(class)ss",
         blank=True,
@@ -181,6 +259,8 @@ class PublicRecord(Timestamped):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.status == Status.PUBLISHED:
+            raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
         if not self.slug:
             self.slug = self._unique_slug()
         super().save(*args, **kwargs)
@@ -328,13 +408,18 @@ class Source(Timestamped):
     quote = models.TextField(blank=True, help_text="The words relied on, copied exactly.")
     history = HistoricalRecords()
 
-    objects = PublicQuerySet.as_manager()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["key", "title"]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
+
+    def delete(self, *args, **kwargs):
+        """Refused while a published record cites this source and no other."""
+        refuse_leaving_uncited([self.pk])
+        return super().delete(*args, **kwargs)
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
