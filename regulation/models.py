@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -32,6 +33,26 @@ UNCITED_PUBLISHED = (
     "A published record must cite at least one source. This would leave {records} citing none: "
     "add another source to it first, or unpublish it."
 )
+HTTP_URL = "Enter a web address starting with http:// or https://."
+# Only web addresses: a javascript: or data: URL in an href runs in the reader's browser.
+validate_http_url = URLValidator(schemes=["http", "https"], message=HTTP_URL)
+
+
+class WebURLField(models.URLField):
+    """A URL field that accepts only http and https (its one validator, with one message)."""
+
+    default_validators = [validate_http_url]
+
+
+def http_url_constraint(field: str, model_name: str) -> models.CheckConstraint:
+    """The database's own guard on a URL column, for writes that skip validation."""
+    return models.CheckConstraint(
+        condition=Q(**{field: ""})
+        | Q(**{f"{field}__istartswith": "http://"})
+        | Q(**{f"{field}__istartswith": "https://"}),
+        name=f"{model_name}_{field}_is_http",
+        violation_error_message=HTTP_URL,
+    )
 
 
 class UncitedRecordsError(ValidationError):
@@ -318,10 +339,11 @@ class Organisation(PublicRecord):
     relationships = models.JSONField(
         default=dict, blank=True, help_text="Other ties as recorded, e.g. accountable_to."
     )
-    website = models.URLField(blank=True)
+    website = WebURLField(blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [http_url_constraint("website", "organisation")]
 
     def __str__(self) -> str:
         return self.name
@@ -348,10 +370,11 @@ class Platform(PublicRecord):
         help_text="The company or body that runs it.",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    website = models.URLField(blank=True)
+    website = WebURLField(blank=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [http_url_constraint("website", "platform")]
 
     def __str__(self) -> str:
         return self.name
@@ -377,7 +400,7 @@ class Source(Timestamped):
 
     key = models.CharField(max_length=20, unique=True, null=True, blank=True)
     title = models.CharField(max_length=500)
-    url = models.URLField(max_length=1000)
+    url = WebURLField(max_length=1000)
     publisher = models.ForeignKey(
         Organisation,
         on_delete=models.SET_NULL,
@@ -404,7 +427,7 @@ class Source(Timestamped):
         help_text="Primary: the law, the regulator, the government or the company itself. "
         "Secondary: law firms, trade bodies, news, copies.",
     )
-    archived_url = models.URLField(max_length=1000, blank=True)
+    archived_url = WebURLField(max_length=1000, blank=True)
     quote = models.TextField(blank=True, help_text="The words relied on, copied exactly.")
     history = HistoricalRecords()
 
@@ -412,6 +435,10 @@ class Source(Timestamped):
 
     class Meta:
         ordering = ["key", "title"]
+        constraints = [
+            http_url_constraint("url", "source"),
+            http_url_constraint("archived_url", "source"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
@@ -486,7 +513,7 @@ class Instrument(PublicRecord):
         help_text="The instrument this one is made under, e.g. the Act for a code of practice.",
     )
     stage = models.CharField(max_length=20, choices=Stage.choices)
-    official_url = models.URLField(max_length=1000, blank=True)
+    official_url = WebURLField(max_length=1000, blank=True)
     summary = models.TextField(blank=True)
     topics = models.ManyToManyField(Topic, blank=True, related_name="instruments")
 
@@ -494,6 +521,7 @@ class Instrument(PublicRecord):
 
     class Meta:
         ordering = ["title"]
+        constraints = [http_url_constraint("official_url", "instrument")]
 
     def __str__(self) -> str:
         return self.short_name or self.title
