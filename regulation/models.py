@@ -221,7 +221,9 @@ class SourcesField(models.ManyToManyField):
 
     def save_form_data(self, instance: models.Model, data) -> None:
         manager = getattr(instance, self.attname)
-        manager.add(*data)
+        cited = set(manager.values_list("pk", flat=True))
+        # Only the new ones: an add() of nothing would still record a version in the history.
+        manager.add(*(source for source in data if source.pk not in cited))
         manager.set(data)
 
 
