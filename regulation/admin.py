@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from regulation.dates import format_fuzzy
@@ -34,6 +35,9 @@ from regulation.models import (
     Source,
     Status,
     Topic,
+    UncitedRecordsError,
+    public_models,
+    published_left_uncited,
 )
 
 PUBLISHING_FIELDSET = (
@@ -96,6 +100,19 @@ class PublicRecordAdmin(SimpleHistoryAdmin):
     @admin.display(description="sources", ordering="source_count")
     def source_count(self, obj: PublicRecord) -> int:
         return obj.source_count
+
+    def save_model(self, request: HttpRequest, obj: PublicRecord, form, change: bool) -> None:
+        # A new record cannot cite its sources before it exists: save it as a draft and
+        # publish it once its sources are saved (save_related), through the model's rule.
+        obj._publish_once_cited = not change and obj.status == Status.PUBLISHED
+        if obj._publish_once_cited:
+            obj.status = Status.DRAFT
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if getattr(form.instance, "_publish_once_cited", False):
+            form.instance.publish()
 
     @admin.action(description="Publish selected", permissions=["change"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
@@ -183,6 +200,33 @@ class SourceAdmin(SimpleHistoryAdmin):
     @admin.display(description="date", ordering="published_on")
     def date_display(self, obj: Source) -> str:
         return obj.date_display
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """List the published records that cite only these sources as protected, so the admin
+        shows its "cannot delete" page naming them (single and bulk delete alike)."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        source_ids = [source.pk for source in objs]
+        uncited = [r for m in public_models() for r in published_left_uncited(m, source_ids)]
+        protected = [
+            *protected,
+            *(
+                f"{capfirst(r._meta.verbose_name)}: {r} (published, cites no other source)"
+                for r in uncited
+            ),
+        ]
+        return deleted, model_count, perms_needed, protected
+
+    def delete_model(self, request: HttpRequest, obj: Source) -> None:
+        try:
+            super().delete_model(request, obj)
+        except UncitedRecordsError as error:
+            self.message_user(request, error.message, messages.ERROR)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        try:
+            super().delete_queryset(request, queryset)
+        except UncitedRecordsError as error:
+            self.message_user(request, error.message, messages.ERROR)
 
 
 @admin.register(Topic)

@@ -8,8 +8,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Self
 
+from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -34,6 +36,43 @@ PUBLISH_WITHOUT_SOURCE = (
     "A record can only be published once it cites at least one source. "
     "Add a source, or keep the record as a draft."
 )
+PUBLISH_NEW_RECORD = (
+    "A new record cannot be created as published: it cannot cite a source before it exists. "
+    "Create it as a draft, add its sources, then publish it."
+)
+UNCITED_PUBLISHED = (
+    "A published record must cite at least one source. This would leave {records} citing none: "
+    "add another source to it first, or unpublish it."
+)
+HTTP_URL = "Enter a web address starting with http:// or https://."
+# Only web addresses: a javascript: or data: URL in an href runs in the reader's browser.
+validate_http_url = URLValidator(schemes=["http", "https"], message=HTTP_URL)
+
+
+class WebURLField(models.URLField):
+    """A URL field that accepts only http and https (its one validator, with one message)."""
+
+    default_validators = [validate_http_url]
+
+
+def http_url_constraint(field: str, model_name: str) -> models.CheckConstraint:
+    """The database's own guard on a URL column, for writes that skip validation."""
+    return models.CheckConstraint(
+        condition=Q(**{field: ""})
+        | Q(**{f"{field}__istartswith": "http://"})
+        | Q(**{f"{field}__istartswith": "https://"}),
+        name=f"{model_name}_{field}_is_http",
+        violation_error_message=HTTP_URL,
+    )
+
+
+class UncitedRecordsError(ValidationError):
+    """Refused: the change would leave published records citing no source."""
+
+    def __init__(self, records: "list[PublicRecord]") -> None:
+        self.records = records
+        names = "; ".join(f"{r._meta.verbose_name} “{r}”" for r in records)
+        super().__init__(UNCITED_PUBLISHED.format(records=names), code="uncited")
 
 
 def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
@@ -91,12 +130,62 @@ def public_record_checks() -> list[models.CheckConstraint]:
 # --- Querysets ---------------------------------------------------------------------------------
 
 
-class PublicQuerySet(models.QuerySet):
+def public_models() -> "list[type[PublicRecord]]":
+    return [
+        m for m in apps.get_app_config("regulation").get_models() if issubclass(m, PublicRecord)
+    ]
+
+
+def published_left_uncited(
+    model: "type[PublicRecord]", source_ids, record_ids=None
+) -> "list[PublicRecord]":
+    """Published records of model (among record_ids, if given) that cite no source outside
+    source_ids: removing those sources from them, or deleting those sources, leaves them none."""
+    record_column = f"{model.sources.field.m2m_field_name()}_id"
+    still_cited = model.sources.through.objects.exclude(source_id__in=source_ids)
+    records = model.objects.published().filter(sources__in=source_ids)
+    if record_ids is not None:
+        records = records.filter(pk__in=record_ids)
+    return list(records.exclude(pk__in=still_cited.values(record_column)).distinct())
+
+
+def refuse_leaving_uncited(source_ids, model=None, record_ids=None) -> None:
+    """Raise UncitedRecordsError naming every published record the change would leave uncited."""
+    models_ = [model] if model is not None else public_models()
+    uncited = [r for m in models_ for r in published_left_uncited(m, source_ids, record_ids)]
+    if uncited:
+        raise UncitedRecordsError(uncited)
+
+
+class NaturalKeyQuerySet(models.QuerySet):
+    def get_by_natural_key(self, key: str):
+        return self.get(key=key)
+
+
+class PublicQuerySet(NaturalKeyQuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
-    def get_by_natural_key(self, key: str):
-        return self.get(key=key)
+    def update(self, **kwargs) -> int:
+        # publish() checks one record; a bulk update must not publish any that cite nothing.
+        if kwargs.get("status") == Status.PUBLISHED:
+            uncited = list(self.filter(sources__isnull=True))
+            if uncited:
+                raise UncitedRecordsError(uncited)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        if any(obj.status == Status.PUBLISHED for obj in objs):
+            raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
+        return super().bulk_create(objs, *args, **kwargs)
+
+
+class SourceQuerySet(NaturalKeyQuerySet):
+    def delete(self):
+        """Refused while a published record cites only sources being deleted."""
+        refuse_leaving_uncited(list(self.values_list("pk", flat=True)))
+        return super().delete()
 
 
 # The timeline's order, in one place. A fuzzy date sorts by the last day it could be, so a less
@@ -169,6 +258,18 @@ class Timestamped(models.Model):
         abstract = True
 
 
+class SourcesField(models.ManyToManyField):
+    """The sources a record cites. A form replacing them all adds the new ones before removing
+    the old, so a published record never passes through citing none (which is refused)."""
+
+    def save_form_data(self, instance: models.Model, data) -> None:
+        manager = getattr(instance, self.attname)
+        cited = set(manager.values_list("pk", flat=True))
+        # Only the new ones: an add() of nothing would still record a version in the history.
+        manager.add(*(source for source in data if source.pk not in cited))
+        manager.set(data)
+
+
 class PublicRecord(Timestamped):
     """A record the public may see once published, with its sources and how sure we are."""
 
@@ -207,7 +308,7 @@ class PublicRecord(Timestamped):
         help_text="What readers should know about how sure we are: caveats, what is unverified, "
         "where sources disagree.",
     )
-    sources = models.ManyToManyField(
+    sources = SourcesField(
         "Source",
         related_name="%(class)ss",
         blank=True,
@@ -224,6 +325,8 @@ class PublicRecord(Timestamped):
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.status == Status.PUBLISHED:
+            raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
         if self.slug:
             super().save(*args, **kwargs)
         else:
@@ -312,11 +415,15 @@ class Organisation(PublicRecord):
     relationships = models.JSONField(
         default=dict, blank=True, help_text="Other ties as recorded, e.g. accountable_to."
     )
-    website = models.URLField(blank=True)
+    website = WebURLField(blank=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [*public_record_checks(), choices_check("kind", OrganisationKind)]
+        constraints = [
+            *public_record_checks(),
+            choices_check("kind", OrganisationKind),
+            http_url_constraint("website", "organisation"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -346,11 +453,15 @@ class Platform(PublicRecord):
         help_text="The company or body that runs it.",
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    website = models.URLField(blank=True)
+    website = WebURLField(blank=True)
 
     class Meta:
         ordering = ["name"]
-        constraints = [*public_record_checks(), choices_check("kind", PlatformKind)]
+        constraints = [
+            *public_record_checks(),
+            choices_check("kind", PlatformKind),
+            http_url_constraint("website", "platform"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -381,7 +492,7 @@ class Source(Timestamped):
 
     key = models.CharField(max_length=20, unique=True, null=True, blank=True)
     title = models.CharField(max_length=500)
-    url = models.URLField(max_length=1000)
+    url = WebURLField(max_length=1000)
     publisher = models.ForeignKey(
         Organisation,
         on_delete=models.SET_NULL,
@@ -408,11 +519,11 @@ class Source(Timestamped):
         help_text="Primary: the law, the regulator, the government or the company itself. "
         "Secondary: law firms, trade bodies, news, copies.",
     )
-    archived_url = models.URLField(max_length=1000, blank=True)
+    archived_url = WebURLField(max_length=1000, blank=True)
     quote = models.TextField(blank=True, help_text="The words relied on, copied exactly.")
     history = HistoricalRecords()
 
-    objects = PublicQuerySet.as_manager()
+    objects = SourceQuerySet.as_manager()
 
     class Meta:
         ordering = ["key", "title"]
@@ -420,10 +531,17 @@ class Source(Timestamped):
             choices_check("published_precision", Precision),
             choices_check("kind", SourceKind),
             choices_check("origin", SourceOrigin),
+            http_url_constraint("url", "source"),
+            http_url_constraint("archived_url", "source"),
         ]
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
+
+    def delete(self, *args, **kwargs):
+        """Refused while a published record cites this source and no other."""
+        refuse_leaving_uncited([self.pk])
+        return super().delete(*args, **kwargs)
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
@@ -498,7 +616,7 @@ class Instrument(PublicRecord):
         help_text="The instrument this one is made under, e.g. the Act for a code of practice.",
     )
     stage = models.CharField(max_length=20, choices=Stage.choices)
-    official_url = models.URLField(max_length=1000, blank=True)
+    official_url = WebURLField(max_length=1000, blank=True)
     summary = models.TextField(blank=True)
     topics = models.ManyToManyField(Topic, blank=True, related_name="instruments")
 
@@ -510,6 +628,7 @@ class Instrument(PublicRecord):
             *public_record_checks(),
             choices_check("kind", InstrumentKind),
             choices_check("stage", InstrumentStage),
+            http_url_constraint("official_url", "instrument"),
         ]
 
     def __str__(self) -> str:

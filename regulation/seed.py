@@ -246,11 +246,16 @@ class _Loader:
         return self._present[cache_key].get(value)
 
     def _create(self, model: type[PublicRecord], sources: list[str], **fields) -> Any:
-        """Create a public record citing its sources; published only if it cites one."""
-        record = model(status=Status.PUBLISHED if sources else Status.DRAFT, **fields)
+        """Create a public record citing its sources; published only if it cites one.
+
+        Created as a draft first: a record cannot cite sources before it exists, and
+        publish() is the one way to publish (it checks the sources)."""
+        record = model(status=Status.DRAFT, **fields)
         record._change_reason = SEED_REASON
         record.save()
         record.sources.add(*(self.sources[sid] for sid in sources))
+        if sources:
+            record.publish()
         return record
 
     def _get_or_create(self, model, lookup: dict, make) -> tuple[Any, bool]:

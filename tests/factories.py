@@ -1,6 +1,8 @@
 """Plain helpers that create knowledge records with sensible defaults.
 
 Each takes keyword overrides for any field, so a test names only what it is about.
+A published record is created as the rule requires: a draft, then its sources, then publish();
+one asked for as published without sources cites a fresh source.
 """
 
 import datetime as dt
@@ -14,6 +16,7 @@ from regulation.models import (
     Milestone,
     Observation,
     Platform,
+    PublicRecord,
     Source,
     Status,
     Unit,
@@ -33,8 +36,22 @@ def make_source(**fields: Any) -> Source:
     return Source.objects.create(**{**defaults, **fields})
 
 
+def _create_public(
+    model: type[PublicRecord], sources: Iterable[Source] = (), **fields: Any
+) -> PublicRecord:
+    publish = fields.pop("status", Status.DRAFT) == Status.PUBLISHED
+    record = model.objects.create(**fields)
+    sources = list(sources)
+    if publish and not sources:
+        sources = [make_source()]
+    record.sources.set(sources)
+    if publish:
+        record.publish()
+    return record
+
+
 def make_platform(name: str = "", **fields: Any) -> Platform:
-    return Platform.objects.create(name=name or f"Platform {next(_numbers)}", **fields)
+    return _create_public(Platform, name=name or f"Platform {next(_numbers)}", **fields)
 
 
 def make_milestone(
@@ -46,14 +63,17 @@ def make_milestone(
         "date": dt.date(2025, 3, 17),
         "status": Status.PUBLISHED,
     }
-    milestone = Milestone.objects.create(**{**defaults, **fields})
+    milestone = _create_public(Milestone, sources, **{**defaults, **fields})
     milestone.platforms.set(platforms)
-    milestone.sources.set(sources)
     return milestone
 
 
 def make_commitment(
-    *, platforms: Iterable[Platform] = (), milestones: Iterable[Milestone] = (), **fields: Any
+    *,
+    platforms: Iterable[Platform] = (),
+    milestones: Iterable[Milestone] = (),
+    sources: Iterable[Source] = (),
+    **fields: Any,
 ) -> Commitment:
     """A published commitment announced on 1 April 2025, unless told otherwise."""
     defaults = {
@@ -61,7 +81,7 @@ def make_commitment(
         "made_on": dt.date(2025, 4, 1),
         "status": Status.PUBLISHED,
     }
-    commitment = Commitment.objects.create(**{**defaults, **fields})
+    commitment = _create_public(Commitment, sources, **{**defaults, **fields})
     commitment.platforms.set(platforms)
     commitment.milestones.set(milestones)
     return commitment
@@ -69,7 +89,7 @@ def make_commitment(
 
 def make_indicator(**fields: Any) -> Indicator:
     defaults = {"name": f"Sexual communication with a child offences ({next(_numbers)})"}
-    return Indicator.objects.create(**{**defaults, **fields})
+    return _create_public(Indicator, **{**defaults, **fields})
 
 
 def make_observation(**fields: Any) -> Observation:
@@ -83,4 +103,4 @@ def make_observation(**fields: Any) -> Observation:
     fields = {**defaults, **fields}
     if "indicator" not in fields:
         fields["indicator"] = make_indicator()
-    return Observation.objects.create(**fields)
+    return _create_public(Observation, **fields)

@@ -53,8 +53,14 @@ def make_commitment(summary: str = "Stop recommending teens to strangers", **fie
 
 
 def make_milestone(title: str = "Children's codes in force", **fields) -> Milestone:
+    """A draft milestone; asked for as published, it cites a source and is published by the rule."""
     defaults = {"date": dt.date(2026, 7, 1), "date_precision": "month"}
-    return Milestone.objects.create(title=title, **{**defaults, **fields})
+    publish = fields.pop("status", Status.DRAFT) == Status.PUBLISHED
+    milestone = Milestone.objects.create(title=title, **{**defaults, **fields})
+    if publish:
+        milestone.sources.add(make_source())
+        milestone.publish()
+    return milestone
 
 
 def management_form(prefix: str, total: int = 0, initial: int = 0) -> dict[str, int]:
