@@ -84,8 +84,19 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one file: wait for a lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web threads, worker and beat share one file. WAL lets readers go on while one writer
+    # writes. IMMEDIATE takes the write lock when a transaction begins: a deferred transaction
+    # that read first and then writes cannot wait for the lock (SQLite answers "database is
+    # locked" at once, whatever the timeout), an immediate one waits up to the busy timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            # "timeout" is the busy timeout (seconds): sqlite3.connect applies it to every
+            # connection. NORMAL is durable enough under WAL and spares a sync per commit.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
 
