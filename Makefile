@@ -5,8 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 
-# Tests run against the machine's real PostgreSQL and Redis.
-TEST_ENV := SECRET_KEY=test-only-secret-key \
+# Tests run against the machine's real PostgreSQL and Redis, with production settings except the
+# https redirect (the test client speaks plain http).
+TEST_ENV := SECRET_KEY=test-only-secret-key SECURE_SSL_REDIRECT=false \
 	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/osa_tracker} \
 	CELERY_BROKER_URL=$${TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
