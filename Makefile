@@ -74,3 +74,4 @@ dev: seed
 bench: install
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) bench/bench.py
+	$(TEST_ENV) $(PY) bench/load.py
