@@ -76,4 +76,6 @@ counts["rows"] = Group.objects.count()
 with connection.cursor() as cursor:
     cursor.execute("PRAGMA journal_mode")
     counts["journal_mode"] = cursor.fetchone()[0]
+    cursor.execute("PRAGMA busy_timeout")
+    counts["busy_timeout_ms"] = cursor.fetchone()[0]
 print(json.dumps(counts))

@@ -59,7 +59,8 @@ def test_production_defaults_redirect_to_https_and_send_hsts(tmp_path):
 
 def test_the_plain_http_local_run_can_switch_https_off(tmp_path):
     code = (
-        "from django.conf import settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SESSION_COOKIE_SECURE)"
     )
     result = _run(
         tmp_path,
@@ -67,10 +68,11 @@ def test_the_plain_http_local_run_can_switch_https_off(tmp_path):
         SECRET_KEY=secrets.token_urlsafe(48),
         SECURE_SSL_REDIRECT="false",
         SECURE_HSTS_SECONDS="0",
+        SECURE_COOKIES="false",
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["False", "0"]
+    assert result.stdout.split() == ["False", "0", "False"]
 
 
 def test_a_proxy_ssl_header_needs_a_header_and_a_value(tmp_path):

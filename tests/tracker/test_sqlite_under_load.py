@@ -34,3 +34,4 @@ def test_concurrent_writers_and_readers_on_sqlite_never_see_database_is_locked(t
     assert counts["saved"] == counts["rows"] == WRITERS * ROUNDS
     assert counts["read"] == READERS * ROUNDS
     assert counts["journal_mode"] == "wal"
+    assert counts["busy_timeout_ms"] == 20_000
