@@ -20,7 +20,14 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
+# SECRET_KEY, or SECRET_KEY_FILE naming a file that holds it (`make run` keeps one in var/).
 SECRET_KEY = env_str("SECRET_KEY")
+_secret_key_file = env_str("SECRET_KEY_FILE")
+if not SECRET_KEY and _secret_key_file:
+    try:
+        SECRET_KEY = Path(_secret_key_file).read_text().strip()
+    except OSError as error:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE cannot be read: {error}") from None
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
@@ -101,8 +108,19 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Web, worker and beat share one file: wait for a lock instead of failing at once.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Web threads, worker and beat share one file. WAL lets readers go on while one writer
+    # writes. IMMEDIATE takes the write lock when a transaction begins: a deferred transaction
+    # that read first and then writes cannot wait for the lock (SQLite answers "database is
+    # locked" at once, whatever the timeout), an immediate one waits up to the busy timeout.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            # "timeout" is the busy timeout (seconds): sqlite3.connect applies it to every
+            # connection. NORMAL is durable enough under WAL and spares a sync per commit.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+        }
+    )
     if not env_str("DATABASE_URL"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not its folder
 
@@ -189,9 +207,23 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
 }
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=True)
+# HTTPS: everything on by default whenever DEBUG is off, each switchable from the environment.
+# `make run` serves plain http on 127.0.0.1 and turns them off; production behind TLS keeps them.
+_HTTPS = not DEBUG
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=_HTTPS)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=_HTTPS)
+# Behind a proxy that terminates TLS, e.g. "HTTP_X_FORWARDED_PROTO,https". Unset by default:
+# trusting the header when no proxy strips it would let any client claim https.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        f"SECURE_PROXY_SSL_HEADER must be 'HEADER,value', not {','.join(_proxy_ssl_header)!r}"
+    )
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
 
 LOGGING = {
     "version": 1,

@@ -16,16 +16,17 @@ from django.core.management.base import BaseCommand
 PASSWORD_FILE_NAME = "admin-password.txt"
 
 
-def _read_or_create_password(path: Path) -> str:
-    """The password stored at path, or a new random one written there with mode 0600."""
+def read_or_create_secret(path: Path, nbytes: int = 18) -> str:
+    """The secret stored at path, or a new random one (nbytes of randomness) written there with
+    mode 0600. Also used for the secret key (ensure_secret_key)."""
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    password = secrets.token_urlsafe(18)
+    secret = secrets.token_urlsafe(nbytes)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as file:
-        file.write(password + "\n")
-    return password
+        file.write(secret + "\n")
+    return secret
 
 
 class Command(BaseCommand):
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             if env_password:
                 password, where = env_password, "the password in ADMIN_PASSWORD"
             else:
-                password = _read_or_create_password(password_file)
+                password = read_or_create_secret(password_file)
                 where = f"the password in {password_file}"
             User.objects.create_superuser(username=username, email="", password=password)
             self.stdout.write(self.style.SUCCESS(f"Created admin user {username!r}."))
