@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 
 from regulation.dates import period_end
@@ -752,8 +752,22 @@ class _ReleasePlan:
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 for message in messages:
-                    label = FACT_FIELD_NAMES.get(name, name) if name != "__all__" else "-"
+                    label = FACT_FIELD_NAMES.get(name, name)
+                    if name == NON_FIELD_ERRORS:
+                        label = _constraint_fields(spec.model, message)
                     self.error(spec.fact_id, label, message, spec.file)
+
+
+def _constraint_fields(model: type[models.Model], message: str) -> str:
+    """The facts' fields a failed check constraint is about, e.g. 'value' for a percentage."""
+    facts_keys = {key for keys in REQUIRED.values() for key in keys}
+    for constraint in model._meta.constraints:
+        condition = getattr(constraint, "condition", None)
+        if condition is None or constraint.get_violation_error_message() != message:
+            continue
+        names = {FACT_FIELD_NAMES.get(f, f) for f in condition.referenced_base_fields}
+        return ", ".join(sorted(names & facts_keys)) or "-"
+    return "-"
 
 
 def _corrected_date(text: str) -> dict[str, Any]:
