@@ -5,8 +5,10 @@ import threading
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 
 from regulation.models import (
     Commitment,
@@ -271,3 +273,46 @@ def test_two_seed_runs_at_once_apply_each_release_once(with_update):
     assert sorted(len(r.applied) for r in reports) == [0, 2]
     assert FactRelease.objects.count() == 2
     assert Milestone.objects.count() == 61
+
+
+def test_an_editor_sees_the_conflicts_and_marks_them_resolved(first_only, with_update, client):
+    load_seed(first_only)
+    Milestone.objects.filter(key="M44").update(notes="Staff wrote this.")
+    load_seed(with_update)
+    conflict = SeedConflict.objects.get()
+    editor = User.objects.create_user("editor", is_staff=True)
+    editor.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_seedconflict", "change_seedconflict"])
+    )
+    client.force_login(editor)
+    url = reverse("admin:regulation_seedconflict_changelist")
+
+    waiting = client.get(url, {"resolved": "no"})
+    response = client.post(
+        url, {"action": "mark_resolved", "_selected_action": [conflict.pk]}, follow=True
+    )
+
+    assert "Staff wrote this." in waiting.content.decode()
+    assert "A note the release adds." in waiting.content.decode()
+    assert "1 conflict(s) marked resolved." in response.content.decode()
+    conflict.refresh_from_db()
+    assert conflict.is_resolved and conflict.resolved_by == editor
+    assert not SeedConflict.objects.unresolved().exists()
+
+
+def test_a_view_only_user_cannot_resolve_a_conflict(first_only, with_update, client):
+    load_seed(first_only)
+    Milestone.objects.filter(key="M44").update(notes="Staff wrote this.")
+    load_seed(with_update)
+    conflict = SeedConflict.objects.get()
+    viewer = User.objects.create_user("viewer", is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename="view_seedconflict"))
+    client.force_login(viewer)
+
+    client.post(
+        reverse("admin:regulation_seedconflict_changelist"),
+        {"action": "mark_resolved", "_selected_action": [conflict.pk]},
+    )
+
+    conflict.refresh_from_db()
+    assert not conflict.is_resolved
