@@ -235,7 +235,13 @@ class ReleaseApplier:
             getattr(record, name).add(*targets)
         if isinstance(record, PublicRecord) and spec.sources:
             # Drafts first, then sources, then publish: the one path the publishing rule guards.
-            record.sources.add(*Source.objects.filter(pk__in=self._sources(spec.sources)))
+            # The publishing entry in the history lists the sources, so adding them to the new
+            # draft needs no history entry of its own.
+            record.skip_history_when_saving = True
+            try:
+                record.sources.add(*self._sources(spec.sources))
+            finally:
+                del record.skip_history_when_saving
             record.publish()
         return record
 

@@ -18,8 +18,9 @@ class EntryError(ValueError):
 
 
 _FUZZY_DATE = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?(?:-(?P<day>\d{2}))?(?P<rest>.*)")
-# What may follow a source's date: a bracketed qualifier or a year range ("2025–2026").
-_DATE_QUALIFIER = re.compile(r"(?:\s*\(.*\)|–\d{4})")
+# What may follow a source's date: a bracketed qualifier, a year range ("2025–2026") or a
+# second month or day ("2024-07/08": July or August 2024, kept as July with the words).
+_DATE_QUALIFIER = re.compile(r"(?:\s*\(.*\)|–\d{4}|/\d{2})")
 SEASON_START_MONTHS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
 
 
