@@ -10,6 +10,7 @@ from django.core.management.base import CommandError
 
 from regulation.models import FactRelease, Milestone, Source
 from regulation.seed import SeedError, load_seed
+from regulation.seed.parsing import source_date
 from tests.regulation.release_files import corrupted, write_manifest
 
 pytestmark = pytest.mark.django_db
@@ -127,3 +128,19 @@ def test_an_unreadable_release_file_is_named(tmp_path):
 
     with pytest.raises(SeedError, match=r"^curation\.json: unreadable JSON"):
         load_seed(manifest)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("2024-12-16", "16 December 2024"),
+        ("2020-03 (site updated 2023)", "March 2020"),
+        ("2025–2026", "2025"),
+        ("2024-07/08", "July 2024"),
+        ("undated (covers to 2025)", "undated (covers to 2025)"),
+    ],
+)
+def test_the_source_date_forms_the_facts_use_are_accepted(text, shown):
+    published_on, precision, note = source_date(text)
+    source = Source(published_on=published_on, published_precision=precision, date_note=note)
+    assert source.date_display == shown
