@@ -292,6 +292,9 @@ def test_an_editor_sees_the_conflicts_and_marks_them_resolved(first_only, with_u
         url, {"action": "mark_resolved", "_selected_action": [conflict.pk]}, follow=True
     )
 
+    release_page = client.get(reverse("admin:regulation_factrelease_changelist"))
+    conflict_page = client.get(reverse("admin:regulation_seedconflict_change", args=[conflict.pk]))
+    assert (release_page.status_code, conflict_page.status_code) == (403, 200)
     assert "Staff wrote this." in waiting.content.decode()
     assert "A note the release adds." in waiting.content.decode()
     assert "1 conflict(s) marked resolved." in response.content.decode()
