@@ -104,16 +104,16 @@ class Memory:
             self._by_match[cache_key] = model._default_manager.in_bulk(field_name=match_field)
         return self._by_match[cache_key].get(value)
 
-    def deleted_before(self, model: type[models.Model], fact_id: str) -> bool:
+    def deleted_before(self, model: type[models.Model], match_field: str, value: str) -> bool:
         """Deleted by staff before the seed had a memory: its history still has the key."""
         history = getattr(model, "history", None)
         if history is None:
             return False
         key = label(model)
         if key not in self._deleted:
-            rows = history.filter(history_type="-", key__isnull=False).values_list("key", flat=True)
-            self._deleted[key] = set(rows)
-        return fact_id in self._deleted[key]
+            rows = history.filter(history_type="-").values_list(match_field, flat=True)
+            self._deleted[key] = {row for row in rows if row}
+        return value in self._deleted[key]
 
     def remember(
         self, release: FactRelease, spec: Spec, record: models.Model, values: dict, adopted: bool
@@ -178,7 +178,7 @@ class ReleaseApplier:
             self.report.adopted[name] += 1
             self.counts[f"{name} adopted"] += 1
             return existing
-        if self.memory.deleted_before(spec.model, spec.fact_id):
+        if self.memory.deleted_before(spec.model, spec.match_field, spec.fact_id):
             self._skip_deleted(spec)
             return None
         missing = self._missing_required_refs(spec)
@@ -211,11 +211,11 @@ class ReleaseApplier:
     def _values(self, spec: Spec) -> dict[str, Any]:
         values = {name: serialise(value) for name, value in spec.fields.items()}
         if issubclass(spec.model, PublicRecord):
-            values["sources"] = sorted(self._sources(spec.sources, spec), key=str)
+            values["sources"] = sorted(self._sources(spec.sources))
             values["status"] = spec.status
         return values
 
-    def _sources(self, source_ids: list[str], spec: Spec | None = None) -> list[int]:
+    def _sources(self, source_ids: list[str]) -> list[int]:
         found = [self.resolve((Source, sid)) for sid in source_ids]
         return [source.pk for source in found if source is not None]
 
@@ -282,7 +282,11 @@ class ReleaseApplier:
                 "certainty"
             ]  # a correction moves the date, not its certainty
         if current == new:
-            return  # already as the release says: nothing to record
+            # Already as the release says (staff made the same change): nothing to record, but
+            # remember the value, so the next release compares with it.
+            row.values.update(new)
+            row.save(update_fields=["values"])
+            return
         if current != remembered:
             self._conflict(correction, row, record, current, new)
             return
