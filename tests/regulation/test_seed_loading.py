@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from regulation.models import Commitment, Milestone, Source
+from regulation.models import Commitment, FactRelease, Milestone, Source
 from regulation.seed import SeedError, load_seed, read_fixture
 from tests.regulation.test_seed import PUBLIC_MODELS, source_keys
 
@@ -57,6 +57,9 @@ def test_the_command_says_what_it_did_with_counts(db):
     call_command("load_seed", stdout=out)
     assert "Milestones: 60 created, 0 already present" in out.getvalue()
     assert "Applied 0001_first_facts: 324 created." in out.getvalue()
+    [release] = FactRelease.objects.all()
+    assert release.applied_by.startswith("manage.py load_seed (")
+    assert release.counts["Milestones created"] == 60
 
     out = StringIO()
     call_command("load_seed", stdout=out)

@@ -1,3 +1,5 @@
+import getpass
+
 from django.core.management.base import BaseCommand, CommandError
 
 from regulation.seed import SeedError, load_seed
@@ -12,7 +14,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         try:
-            report = load_seed(applied_by="manage.py load_seed")
+            report = load_seed(applied_by=f"manage.py load_seed ({_login()})")
         except SeedError as error:
             # One line per problem, never a traceback: the data is at fault, not the code.
             raise CommandError(
@@ -28,3 +30,11 @@ class Command(BaseCommand):
                 f"Applied {', '.join(report.applied)}: {report.total_created} created."
             )
         )
+
+
+def _login() -> str:
+    """Who ran the command, as the operating system knows them (for the release record)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        return "unknown user"
