@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -24,6 +25,7 @@ from regulation.models import (
     Commitment,
     CommitmentUpdate,
     DateChange,
+    FactRelease,
     Indicator,
     Instrument,
     Measure,
@@ -32,6 +34,7 @@ from regulation.models import (
     Organisation,
     Platform,
     PublicRecord,
+    SeedConflict,
     Source,
     Status,
     Topic,
@@ -644,3 +647,93 @@ class ObservationAdmin(PublicRecordAdmin):
     @admin.display(description="sources disagree", boolean=True, ordering="conflict_count")
     def has_conflict(self, obj: Observation) -> bool:
         return obj.conflict_count > 0
+
+
+# --- Fact releases: what the seed applied, and the corrections it left to an editor -------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Written only by the seed command: staff read these, never edit them."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(FactRelease)
+class FactReleaseAdmin(ReadOnlyAdmin):
+    list_display = ("name", "applied_at", "applied_by", "facts_file", "curation_file")
+    readonly_fields = (
+        "name",
+        "facts_file",
+        "curation_file",
+        "applied_at",
+        "applied_by",
+        "counts",
+    )
+    search_fields = ("name",)
+
+
+class ResolvedFilter(admin.SimpleListFilter):
+    title = "resolved"
+    parameter_name = "resolved"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("no", "Waiting for an editor"), ("yes", "Resolved")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "no":
+            return queryset.filter(resolved_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(resolved_at__isnull=False)
+        return queryset
+
+
+@admin.register(SeedConflict)
+class SeedConflictAdmin(ReadOnlyAdmin):
+    """Corrections a release did not apply because staff had changed the field since: compare
+    the two values, edit the record by hand if the release is right, then mark it resolved."""
+
+    list_display = (
+        "fact_id",
+        "field",
+        "staff_value",
+        "release_value",
+        "release",
+        "created_at",
+        "resolved_at",
+    )
+    list_filter = (ResolvedFilter, "release", "model", "field")
+    list_select_related = ("release",)
+    search_fields = ("fact_id", "staff_value", "release_value", "reason")
+    readonly_fields = (
+        "release",
+        "model",
+        "fact_id",
+        "object_pk",
+        "field",
+        "staff_value",
+        "release_value",
+        "reason",
+        "created_at",
+        "resolved_at",
+        "resolved_by",
+    )
+    actions = ["mark_resolved"]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("regulation.change_seedconflict")
+
+    @admin.action(description="Mark resolved", permissions=["resolve"])
+    def mark_resolved(self, request: HttpRequest, queryset: QuerySet) -> None:
+        now = timezone.now()
+        count = 0
+        for conflict in queryset.filter(resolved_at__isnull=True):
+            conflict.mark_resolved(by=request.user, at=now)
+            count += 1
+        self.message_user(request, f"{count} conflict(s) marked resolved.", messages.SUCCESS)

@@ -1252,3 +1252,95 @@ class Observation(PublicRecord):
     def publisher_display(self) -> str:
         """Who published the figure: its own publisher where it differs from the indicator's."""
         return self.publisher_name or self.indicator.publisher_name
+
+
+# --- Fact releases: what the seed loaded, and what it could not -------------------------------
+
+
+class FactRelease(models.Model):
+    """A release of facts applied by the seed command, once, like a migration."""
+
+    name = models.CharField(max_length=100, unique=True)
+    facts_file = models.CharField(max_length=200)
+    curation_file = models.CharField(max_length=200)
+    applied_at = models.DateTimeField(default=timezone.now)
+    applied_by = models.CharField(
+        max_length=200, help_text="Who or what applied it, e.g. 'manage.py load_seed'."
+    )
+    counts = models.JSONField(
+        default=dict, blank=True, help_text="What the release created, kept and corrected."
+    )
+
+    class Meta:
+        ordering = ["applied_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SeededRecord(models.Model):
+    """The seed's memory of one record a release created (or adopted): which object it is and
+    the values the releases last wrote to it. The seed matches records by this memory, never
+    again by a key or slug staff may change, and compares a field's current value with the
+    value remembered here to tell a staff edit from its own."""
+
+    release = models.ForeignKey(FactRelease, on_delete=models.PROTECT, related_name="records")
+    model = models.CharField(max_length=100, help_text="e.g. regulation.milestone")
+    fact_id = models.CharField(
+        max_length=100, help_text="The id in the facts (M21) or the curation's slug (snapchat)."
+    )
+    object_pk = models.BigIntegerField()
+    values = models.JSONField(default=dict, help_text="Field values the releases last set.")
+    adopted = models.BooleanField(
+        default=False, help_text="Found already loaded (by its key) when releases were introduced."
+    )
+
+    class Meta:
+        ordering = ["model", "fact_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["model", "fact_id"], name="seeded_record_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.fact_id}"
+
+
+class SeedConflictQuerySet(models.QuerySet):
+    def unresolved(self):
+        return self.filter(resolved_at__isnull=True)
+
+
+class SeedConflict(models.Model):
+    """A correction a release could not apply because staff had changed the field since a
+    release last set it: staff edits win, and an editor decides by hand."""
+
+    release = models.ForeignKey(FactRelease, on_delete=models.PROTECT, related_name="conflicts")
+    model = models.CharField(max_length=100)
+    fact_id = models.CharField(max_length=100, verbose_name="record")
+    object_pk = models.BigIntegerField(null=True, blank=True)
+    field = models.CharField(max_length=50, help_text="The field as the facts name it.")
+    staff_value = models.TextField(blank=True)
+    release_value = models.TextField(blank=True)
+    reason = models.TextField(blank=True, help_text="The correction's evidence and sources.")
+    created_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = SeedConflictQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "fact_id", "field"]
+
+    def __str__(self) -> str:
+        return f"{self.fact_id} {self.field} ({self.release})"
+
+    @property
+    def is_resolved(self) -> bool:
+        return self.resolved_at is not None
+
+    def mark_resolved(self, by=None, at: dt.datetime | None = None) -> None:
+        self.resolved_at = at or timezone.now()
+        self.resolved_by = by
+        self.save(update_fields=["resolved_at", "resolved_by"])

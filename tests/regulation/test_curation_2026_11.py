@@ -24,7 +24,8 @@ from regulation.models import (
     Source,
     Verification,
 )
-from regulation.seed import FIXTURES_DIR, parse_fuzzy_date
+from regulation.seed import FIXTURES_DIR
+from regulation.seed.parsing import parse_fuzzy_date
 
 FIRST = json.loads((FIXTURES_DIR / "osa-facts.json").read_text(encoding="utf-8"))
 UPDATE = json.loads((FIXTURES_DIR / "osa-facts-update-2026-11.json").read_text(encoding="utf-8"))

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from regulation.models import Commitment, Milestone, Source
+from regulation.models import Commitment, FactRelease, Milestone, Source
 from regulation.seed import SeedError, load_seed, read_fixture
 from tests.regulation.test_seed import PUBLIC_MODELS, source_keys
 
@@ -29,14 +29,14 @@ def test_running_it_twice_changes_nothing(seeded):
 
     report = load_seed()
 
+    assert report.applied == []
     assert report.total_created == 0
-    assert report.kept["Milestones"] == 60
     for model, rows in before.items():
         assert list(model.objects.order_by("pk").values_list("pk", "updated_at")) == rows
     assert Milestone.history.count() == history_before
 
 
-def test_it_keeps_staff_edits_and_restores_what_is_missing(seeded):
+def test_it_keeps_staff_edits_and_never_restores_what_staff_deleted(seeded):
     milestone = Milestone.objects.get(key="M21")
     milestone.title = "Ofcom publishes the Illegal Harms Statement (edited by staff)"
     milestone.save()
@@ -48,27 +48,29 @@ def test_it_keeps_staff_edits_and_restores_what_is_missing(seeded):
     milestone.refresh_from_db()
     assert milestone.title == "Ofcom publishes the Illegal Harms Statement (edited by staff)"
     assert source_keys(milestone) == {"S13", "S14"}
-    assert Commitment.objects.filter(key="PC01").exists()
-    assert report.created == {"Commitments": 1}
+    assert not Commitment.objects.filter(key="PC01").exists()
+    assert report.total_created == 0
 
 
 def test_the_command_says_what_it_did_with_counts(db):
     out = StringIO()
     call_command("load_seed", stdout=out)
     assert "Milestones: 60 created, 0 already present" in out.getvalue()
-    assert "Seed loaded: " in out.getvalue()
+    assert "Applied 0001_first_facts: 324 created." in out.getvalue()
+    [release] = FactRelease.objects.all()
+    assert release.applied_by.startswith("manage.py load_seed (")
+    assert release.counts["Milestones created"] == 60
 
     out = StringIO()
     call_command("load_seed", stdout=out)
-    assert "Milestones: 0 created, 60 already present" in out.getvalue()
-    assert "nothing to create" in out.getvalue()
+    assert out.getvalue().strip() == "Seed up to date: no release left to apply."
 
 
 def test_bad_seed_data_is_refused_with_a_clear_error_and_loads_nothing(db):
     facts = copy.deepcopy(read_fixture("osa-facts.json"))
     facts["milestones"][5]["source_ids"].append("S999")
 
-    with pytest.raises(SeedError, match="M06 cites S999"):
+    with pytest.raises(SeedError, match=r"osa-facts\.json: M06: source_ids: cites S999"):
         load_seed(facts=facts)
 
     assert not Source.objects.exists()
@@ -88,10 +90,15 @@ def test_an_error_half_way_rolls_the_whole_load_back(db):
 def test_the_command_reports_bad_data_as_a_command_error(db, tmp_path, settings, monkeypatch):
     broken = tmp_path / "osa-facts.json"
     broken.write_text("{ not json")
+    (tmp_path / "releases.json").write_text(
+        (Path(__file__).parents[2] / "fixtures" / "releases.json").read_text()
+    )
     (tmp_path / "curation.json").write_text(
         (Path(__file__).parents[2] / "fixtures" / "curation.json").read_text()
     )
     monkeypatch.setattr("regulation.seed.FIXTURES_DIR", tmp_path)
 
-    with pytest.raises(CommandError, match="nothing was changed"):
+    with pytest.raises(CommandError, match="nothing was changed") as raised:
         call_command("load_seed", stdout=StringIO())
+
+    assert "osa-facts.json: unreadable JSON" in str(raised.value)
