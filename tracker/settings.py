@@ -209,7 +209,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5),
         "kwargs": {"sent_at": BeatLazyFunc(_now_iso)},
     },
+    "prune-heartbeats": {"task": "tracker.tasks.prune_heartbeats", "schedule": 60 * 60},
 }
+# Heartbeats older than this many days are deleted every hour.
+HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
