@@ -1,10 +1,13 @@
 """Heartbeats are kept for a few days, then pruned; the table is indexed on their time."""
 
 import datetime as dt
+import html
+import re
 
 import pytest
 import time_machine
 from django.db import connection
+from django.urls import reverse
 
 from tracker.models import Heartbeat
 from tracker.tasks import prune_heartbeats
@@ -67,3 +70,20 @@ def test_heartbeats_are_indexed_on_their_time():
         constraints = connection.introspection.get_constraints(cursor, Heartbeat._meta.db_table)
 
     assert any(c["index"] and c["columns"] == ["received_at"] for c in constraints.values())
+
+
+@pytest.mark.django_db
+def test_staff_can_list_only_the_past_weeks_heartbeats(admin_client):
+    _heartbeat("last-month", NOW - dt.timedelta(days=30))
+    _heartbeat("yesterday", NOW - dt.timedelta(days=1))
+    changelist = reverse("admin:tracker_heartbeat_changelist")
+
+    with time_machine.travel(NOW, tick=False):
+        page = admin_client.get(changelist).content.decode()
+        past_week = re.search(r'<a href="(\?[^"]*received_at__gte[^"]*)">Past 7 days</a>', page)
+        assert past_week, "no 'Past 7 days' filter on the heartbeat list"
+        response = admin_client.get(changelist + html.unescape(past_week.group(1)))
+
+    listed = response.content.decode()
+    assert "yesterday" in listed
+    assert "last-month" not in listed
