@@ -136,6 +136,8 @@ if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
 # Redis hands a task that no worker acknowledged within the visibility timeout to another worker:
 # that is how a task outlives a worker killed with -9. It must be longer than the hard time limit,
 # or a task still running would be given to a second worker too; a minute's margin is enough.
+# Every worker sweeps the whole Redis database with its own timeout: give all workers on one
+# Redis database the same setting.
 # (Lower-case names: Celery reads every CELERY_* setting as one of its own.)
 _visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
 if _visibility_timeout <= CELERY_TASK_TIME_LIMIT:
@@ -169,8 +171,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # import these settings, so whichever starts first makes them (a fresh clone has no var/).
     for _folder in ("processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
-else:
-    # Redis (the production broker).
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # (RabbitMQ needs none of these: it redelivers a dead worker's tasks when its connection drops.)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": _visibility_timeout,
         # Workers look for tasks past their visibility timeout every 10 s (kombu's
@@ -179,7 +181,7 @@ else:
         "unacked_restore_throttle": 1,
         "socket_timeout": _broker_timeout,
         "socket_connect_timeout": _broker_timeout,
-        # kombu reads these when it opens a connection to publish: one retry, then give up.
+        # kombu reads this when it opens a connection to publish: one retry, then give up.
         "max_retries": CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"],
     }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tracker")

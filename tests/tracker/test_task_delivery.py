@@ -24,7 +24,9 @@ BASE_DIR = Path(__file__).resolve().parents[2]
 WORKER_START_SECONDS = 30
 TASK_SECONDS = 2.0
 # Short limits so a dead worker's task comes back in seconds, not minutes. The visibility
-# timeout must stay above the hard time limit (the settings refuse anything else).
+# timeout must stay above the hard time limit (the settings refuse anything else). Redis keeps
+# one list of unacknowledged tasks per database, so these workers would also hand out the tasks
+# of any other worker on the same Redis database: the tests need a database of their own.
 SHORT_LIMITS = {
     "CELERY_TASK_SOFT_TIME_LIMIT": "4",
     "CELERY_TASK_TIME_LIMIT": "5",
