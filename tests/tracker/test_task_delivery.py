@@ -60,7 +60,13 @@ def queue(redis_client) -> Iterator[str]:
     """A queue of the test's own, so no other worker on the broker can take its tasks."""
     name = f"test-delivery-{uuid.uuid4().hex}"
     yield name
-    redis_client.delete(name, f"{name}:started", f"{name}:completed", f"_kombu.binding.{name}")
+    redis_client.delete(
+        name,
+        f"{name}:started",
+        f"{name}:completed",
+        f"_kombu.binding.{name}",
+        f"_kombu.binding_permanent.{name}",
+    )
 
 
 @pytest.fixture
