@@ -162,6 +162,37 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Online Safety Act tracker <t
 # Celery: a broker that needs no server (files under var/broker) unless CELERY_BROKER_URL is set.
 # (The host part means nothing to this transport; naming it keeps kombu from warning.)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "filesystem://localhost/"
+
+# A task may run for CELERY_TASK_TIME_LIMIT seconds before the worker kills it.
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 60, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 5 * 60, minimum=1)
+if CELERY_TASK_SOFT_TIME_LIMIT >= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("CELERY_TASK_SOFT_TIME_LIMIT must be below CELERY_TASK_TIME_LIMIT")
+# Redis hands a task that no worker acknowledged within the visibility timeout to another worker:
+# that is how a task outlives a worker killed with -9. It must be longer than the hard time limit,
+# or a task still running would be given to a second worker too; a minute's margin is enough.
+# Every worker sweeps the whole Redis database with its own timeout: give all workers on one
+# Redis database the same setting.
+# (Lower-case names: Celery reads every CELERY_* setting as one of its own.)
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 60, minimum=1)
+if _visibility_timeout <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT "
+        f"({_visibility_timeout} <= {CELERY_TASK_TIME_LIMIT}), "
+        "or a running task would be handed to a second worker"
+    )
+# How long publishing may wait on each attempt to reach the broker (seconds); with the retry policy
+# below, a broker that accepts connections but never answers fails a publish in a few seconds
+# instead of blocking the request that queued it for minutes.
+_broker_timeout = env_int("CELERY_BROKER_TIMEOUT", 2, minimum=1)
+CELERY_BROKER_CONNECTION_TIMEOUT = _broker_timeout
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
+
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -175,14 +206,29 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # import these settings, so whichever starts first makes them (a fresh clone has no var/).
     for _folder in ("processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+elif CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # (RabbitMQ needs none of these: it redelivers a dead worker's tasks when its connection drops.)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": _visibility_timeout,
+        # Workers look for tasks past their visibility timeout every 10 s (kombu's
+        # default is every 100 s), so a dead worker's task is back within the timeout + 10 s.
+        "unacked_restore_interval": 10,
+        "unacked_restore_throttle": 1,
+        "socket_timeout": _broker_timeout,
+        "socket_connect_timeout": _broker_timeout,
+        # kombu reads this when it opens a connection to publish: one retry, then give up.
+        "max_retries": CELERY_TASK_PUBLISH_RETRY_POLICY["max_retries"],
+    }
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "tracker")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
-CELERY_TASK_TIME_LIMIT = 5 * 60
-CELERY_TASK_SOFT_TIME_LIMIT = 60
+# A task is acknowledged when it has finished, not when it starts, and a task whose pool process
+# died (kill -9, out of memory) is handed back to the broker rather than acknowledged as failed:
+# tasks must therefore be safe to run twice.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -200,7 +246,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5),
         "kwargs": {"sent_at": BeatLazyFunc(_now_iso)},
     },
+    "prune-heartbeats": {"task": "tracker.tasks.prune_heartbeats", "schedule": 60 * 60},
 }
+# Heartbeats older than this many days are deleted every hour.
+HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -1,6 +1,8 @@
 import datetime as dt
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
 from tracker.models import Heartbeat
 
@@ -15,3 +17,9 @@ def heartbeat(self, sent_at: str | None = None) -> None:
             "sent_at": dt.datetime.fromisoformat(sent_at) if sent_at else None,
         },
     )
+
+
+@shared_task(ignore_result=True)
+def prune_heartbeats() -> int:
+    """Keep HEARTBEAT_RETENTION_DAYS of heartbeats (beat runs this every hour)."""
+    return Heartbeat.objects.prune(at=timezone.now(), keep_days=settings.HEARTBEAT_RETENTION_DAYS)
