@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from regulation.admin import ActionsNeedPermission
 from tracker.models import Heartbeat
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ActionsNeedPermission, admin.ModelAdmin):
     list_display = ["received_at", "worker", "sent_at", "task_id"]
     list_filter = ["worker"]
     date_hierarchy = "received_at"
