@@ -89,7 +89,7 @@ class HistoryAdmin(ActionsNeedPermission, SimpleHistoryAdmin):
     that version rather than with the record as it is. Here a posted revert goes through the
     change form's own path instead: change permission checked, the posted values compared with
     the record as it is now, the form's rules (a source to publish, a reason to move a date)
-    applied, read-only fields (a status that follows its updates) left alone.
+    applied, read-only fields (a key once set, a status that follows its updates) left alone.
     The history page only fills the form with the old version's values.
     """
 
@@ -111,6 +111,13 @@ class HistoryAdmin(ActionsNeedPermission, SimpleHistoryAdmin):
         if is_revert(request):
             return ()
         return super().get_inlines(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # The seed matches records by their key: editing it would orphan or duplicate a record.
+        if obj is not None and obj.key:
+            return (*fields, "key")
+        return fields
 
 
 def is_revert(request: HttpRequest) -> bool:

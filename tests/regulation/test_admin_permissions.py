@@ -461,6 +461,20 @@ def test_a_revert_that_moves_the_date_records_the_move(editor_client, editor, ci
     assert (latest.reason, latest.created_by) == ("Ofcom withdrew the delay", editor)
 
 
+def test_a_revert_keeps_the_key_the_record_has_now(editor_client):
+    milestone = make_milestone(status=Status.DRAFT)  # created without a key
+    first = milestone.history.earliest()
+    milestone.key = "M99"
+    milestone.save()
+    url, data = revert_form(editor_client, milestone, first, title="Restored title")
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert (milestone.key, milestone.title) == ("M99", "Restored title")
+
+
 def test_a_revert_leaves_the_delivery_status_to_the_status_updates(editor_client):
     commitment = make_commitment(platforms=[make_platform()], status=Status.DRAFT)
     first = commitment.history.earliest()
@@ -540,3 +554,56 @@ def test_posting_an_action_the_user_may_not_run_is_refused():
 
     assert response.status_code == 403
     assert Milestone.objects.filter(pk=milestone.pk).exists()
+
+
+# --- A key, once set, cannot be edited in the admin ----------------------------------------
+
+
+KEYED_MODELS = [model for model in admin.site._registry if model_field(model, "key")]
+
+
+def test_every_record_with_a_key_is_covered():
+    assert {Source, Milestone, Commitment, Organisation} <= set(KEYED_MODELS)
+
+
+@pytest.mark.parametrize("model", KEYED_MODELS, ids=lambda model: model.__name__)
+def test_a_key_once_set_is_read_only_on_the_change_form(model, world, editor_client):
+    record = model._default_manager.exclude(key=None).first() or model._default_manager.first()
+    record.key = "K1"
+    record.save()
+    url = reverse(f"admin:regulation_{model._meta.model_name}_change", args=[record.pk])
+    page = editor_client.get(url)
+    assert "key" not in page.context["adminform"].form.fields
+    data = page_data(page) | {"key": "K2"}
+
+    response = editor_client.post(url, data)
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.key == "K1"
+
+
+@pytest.mark.parametrize("model", KEYED_MODELS, ids=lambda model: model.__name__)
+def test_a_record_without_a_key_may_be_given_one(model, world, editor_client):
+    record = model._default_manager.first()
+    record.key = None
+    record.save()
+    url = reverse(f"admin:regulation_{model._meta.model_name}_change", args=[record.pk])
+
+    assert "key" in editor_client.get(url).context["adminform"].form.fields
+
+
+@pytest.mark.parametrize("model", KEYED_MODELS, ids=lambda model: model.__name__)
+def test_a_new_record_may_be_saved_without_a_key(model, world, editor_client, root_client):
+    record = model._default_manager.first()
+    name = f"admin:regulation_{model._meta.model_name}"
+    root = root_client
+    add_page = root.get(reverse(f"{name}_add"))
+    assert "key" in add_page.context["adminform"].form.fields
+    data = new_record_data(model, add_page, root.get(reverse(f"{name}_change", args=[record.pk])))
+    assert data["key"] == ""
+
+    response = editor_client.post(reverse(f"{name}_add"), data)
+
+    assert response.status_code == 302
+    assert model._default_manager.filter(key=None).exists()
