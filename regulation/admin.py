@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
-from regulation.dates import format_fuzzy
+from regulation.dates import format_fuzzy, period_start
 from regulation.models import (
     PUBLISH_WITHOUT_SOURCE,
     Commitment,
@@ -349,9 +349,16 @@ class MilestoneForm(PublicRecordForm):
     )
 
     def date_moved(self) -> bool:
-        return self.instance.pk is not None and any(
-            name in self.changed_data for name in self.DATE_FIELDS
-        )
+        """Whether the date as it will be stored (the first day of its period), its precision
+        or its certainty differ from the saved ones. Another day in the same month of a
+        month-precision date is not a move, and move_to() would refuse it."""
+        if self.instance.pk is None or not set(self.DATE_FIELDS) & set(self.changed_data):
+            return False
+        date, precision, certainty = (self.cleaned_data.get(name) for name in self.DATE_FIELDS)
+        if not (date and precision and certainty):
+            return False  # the field's own error stops the save
+        saved = tuple(self.initial[name] for name in self.DATE_FIELDS)
+        return (period_start(date, precision), precision, certainty) != saved
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
