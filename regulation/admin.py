@@ -106,6 +106,13 @@ class HistoryAdmin(ActionsNeedPermission, SimpleHistoryAdmin):
         # A record that no longer exists is not brought back: the change path reports it gone.
         return self.changeform_view(request, object_id, extra_context=extra_context)
 
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> Any:
+        record = super().save_form(request, form, change)
+        if is_revert(request):
+            # The history says which version the record was put back to.
+            record._change_reason = f"Reverted to version {request.resolver_match.args[1]}"
+        return record
+
     def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
         # A version holds the record's own fields only; its related rows are not reverted.
         if is_revert(request):
