@@ -9,17 +9,21 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import get_history_model_for_model
 
-from regulation.dates import format_fuzzy
+from regulation.dates import format_fuzzy, period_start
 from regulation.models import (
     PUBLISH_WITHOUT_SOURCE,
     Commitment,
@@ -66,6 +70,75 @@ TIMESTAMPS = ("created_at", "updated_at")
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
 
+# --- Every write needs its permission ----------------------------------------------------------
+
+
+class ActionsNeedPermission:
+    """Refuses (403) a list action the user may not run.
+
+    Django leaves such an action out of the menu and, when it is posted anyway, shows the list
+    again without a word; the refusal belongs on the request, like every other write's.
+    """
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> HttpResponse:
+        if request.method == "POST":
+            allowed = self.get_actions(request)
+            if any(name and name not in allowed for name in request.POST.getlist("action")):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
+
+
+class HistoryAdmin(ActionsNeedPermission, SimpleHistoryAdmin):
+    """The history pages of simple-history, where a revert is a change like any other.
+
+    simple-history saves a revert after checking only that the user may view the record, and
+    with the old version as the form's instance, so the form compares the posted values with
+    that version rather than with the record as it is. Here a posted revert goes through the
+    change form's own path instead: change permission checked, the posted values compared with
+    the record as it is now, the form's rules (a source to publish, a reason to move a date)
+    applied, read-only fields (a key once set, a status that follows its updates) left alone.
+    The history page only fills the form with the old version's values.
+    """
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> HttpResponse:
+        if request.method != "POST":
+            return super().history_form_view(request, object_id, version_id, extra_context)
+        record_id = unquote(object_id)
+        version = {self.opts.pk.attname: record_id, "history_id": version_id}
+        get_object_or_404(get_history_model_for_model(self.model), **version)
+        if not self.has_change_history_permission(request, self.get_object(request, record_id)):
+            raise PermissionDenied
+        # A record that no longer exists is not brought back: the change path reports it gone.
+        return self.changeform_view(request, object_id, extra_context=extra_context)
+
+    def save_form(self, request: HttpRequest, form: forms.ModelForm, change: bool) -> Any:
+        record = super().save_form(request, form, change)
+        if is_revert(request):
+            # The history says which version the record was put back to.
+            record._change_reason = f"Reverted to version {request.resolver_match.args[1]}"
+        return record
+
+    def get_inlines(self, request: HttpRequest, obj: Any) -> Any:
+        # A version holds the record's own fields only; its related rows are not reverted.
+        if is_revert(request):
+            return ()
+        return super().get_inlines(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # The seed matches records by their key: editing it would orphan or duplicate a record.
+        if obj is not None and obj.key:
+            return (*fields, "key")
+        return fields
+
+
+def is_revert(request: HttpRequest) -> bool:
+    match = request.resolver_match
+    return match is not None and (match.url_name or "").endswith("_simple_history")
+
+
 # --- Shared behaviour for every public record ---------------------------------------------------
 
 
@@ -87,7 +160,7 @@ class PublicRecordForm(forms.ModelForm):
         return self.instance.pk is not None and self.instance.sources.exists()
 
 
-class PublicRecordAdmin(SimpleHistoryAdmin):
+class PublicRecordAdmin(HistoryAdmin):
     """Base admin for PublicRecord subclasses: the publishing rule, actions and source counts."""
 
     form = PublicRecordForm
@@ -178,7 +251,7 @@ class PlatformAdmin(PublicRecordAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(SimpleHistoryAdmin):
+class SourceAdmin(HistoryAdmin):
     list_display = ("__str__", "publisher_name", "date_display", "origin", "kind")
     list_filter = ("origin", "kind", "published_precision")
     search_fields = ("key", "title", "publisher_name", "url", "quote")
@@ -233,7 +306,7 @@ class SourceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(ActionsNeedPermission, admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
@@ -330,9 +403,16 @@ class MilestoneForm(PublicRecordForm):
     )
 
     def date_moved(self) -> bool:
-        return self.instance.pk is not None and any(
-            name in self.changed_data for name in self.DATE_FIELDS
-        )
+        """Whether the date as it will be stored (the first day of its period), its precision
+        or its certainty differ from the saved ones. Another day in the same month of a
+        month-precision date is not a move, and move_to() would refuse it."""
+        if self.instance.pk is None or not set(self.DATE_FIELDS) & set(self.changed_data):
+            return False
+        date, precision, certainty = (self.cleaned_data.get(name) for name in self.DATE_FIELDS)
+        if not (date and precision and certainty):
+            return False  # the field's own error stops the save
+        saved = tuple(self.initial[name] for name in self.DATE_FIELDS)
+        return (period_start(date, precision), precision, certainty) != saved
 
     def clean(self) -> dict[str, Any]:
         cleaned_data = super().clean()
@@ -398,9 +478,21 @@ class MilestoneAdmin(PublicRecordAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Milestone | None = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:  # a new milestone has no date to move yet
+        # A new milestone has no date to move yet; a user who may not record moves cannot move.
+        if obj is None or not self.may_move_dates(request):
             return [fs for fs in fieldsets if fs[0] != "If the date changed"]
         return fieldsets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and not self.may_move_dates(request):
+            return (*fields, *MilestoneForm.DATE_FIELDS)
+        return fields
+
+    def may_move_dates(self, request: HttpRequest) -> bool:
+        """Moving a saved milestone's date writes a DateChange, so it needs that permission."""
+        codename = get_permission_codename("add", DateChange._meta)
+        return request.user.has_perm(f"{DateChange._meta.app_label}.{codename}")
 
     def save_model(
         self, request: HttpRequest, obj: Milestone, form: MilestoneForm, change: bool
@@ -652,7 +744,7 @@ class ObservationAdmin(PublicRecordAdmin):
 # --- Fact releases: what the seed applied, and the corrections it left to an editor -------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ActionsNeedPermission, admin.ModelAdmin):
     """Written only by the seed command: staff read these, never edit them."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from regulation.admin import ActionsNeedPermission
 from tracker.models import Heartbeat
 
 
 @admin.register(Heartbeat)
-class HeartbeatAdmin(admin.ModelAdmin):
+class HeartbeatAdmin(ActionsNeedPermission, admin.ModelAdmin):
     list_display = ["received_at", "worker", "sent_at", "task_id"]
     # A date filter of ranges (today, past 7 days...) reads the received_at index; a date
     # hierarchy and a list of distinct workers would each scan the whole table on every page.

@@ -376,6 +376,21 @@ def test_editing_a_milestone_without_moving_its_date_records_no_change(editor_cl
     assert not milestone.date_changes.exists()
 
 
+@pytest.mark.parametrize("reason", ["", "Typed the day"])
+def test_another_day_in_the_same_month_is_not_a_move(editor_client, reason):
+    milestone = make_milestone()  # July 2026, known to the month
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+    data = milestone_form(milestone, date="2026-07-15", date_change_reason=reason)
+
+    response = editor_client.post(url, data)
+
+    # Was refused for want of a reason, and with one answered 500 (move_to() refused it).
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.date == dt.date(2026, 7, 1)
+    assert not milestone.date_changes.exists()
+
+
 def test_the_date_changes_are_listed_on_the_milestone_page(editor_client):
     milestone = make_milestone()
     milestone.move_to(dt.date(2026, 9, 1), reason="Slipped after consultation")
