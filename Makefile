@@ -24,7 +24,7 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-false} \
 	SECURE_COOKIES=$${SECURE_COOKIES:-false}
 PORT ?= 8000
 
-.PHONY: install run dev test lint format seed bench
+.PHONY: install browsers run dev test lint format seed bench
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -36,10 +36,21 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The browser tests (tests/e2e/) drive Debian's Chromium through Playwright; Playwright's own
+# browser download is never used. Installed once, as a fresh machine and CI need it (root, or sudo).
+CHROMIUM ?= /usr/bin/chromium
+browsers:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium; }
+
 # Static files are collected first: tests serve pages as production does (whitenoise, manifest).
-test: install
+# The browser tests save screenshots under E2E_ARTEFACTS (var/test-artefacts by default).
+test: install browsers
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff format --check .

@@ -1,0 +1,63 @@
+"""Staff in a real browser: signing in through the admin's own form reaches the admin index."""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.e2e.browser import (
+    WCAG_22_AA,
+    axe_violations,
+    describe,
+    log_in,
+    save_screenshot,
+    sideways_overflow,
+)
+from tests.e2e.conftest import Login
+
+
+def test_a_staff_member_logs_in_through_the_form_and_reaches_the_admin_index(
+    page: Page, staff: Login, artefacts_dir: Path
+):
+    log_in(page, staff.username, staff.password)
+    assert page.url.endswith("/admin/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Knowledge base and tracking"
+    assert page.get_by_role("link", name="Milestones").count() == 1
+    save_screenshot(page, artefacts_dir, "admin-index")
+
+
+def test_a_wrong_password_keeps_the_login_form_with_an_error(page: Page, staff: Login):
+    log_in(page, staff.username, "not-the-password")
+    assert "/admin/login/" in page.url
+    assert page.locator(".errornote").is_visible()
+
+
+# Admin pages that must meet WCAG 2.2 AA, by path, each with the axe-core rules it is known to
+# break; a new page is one line. WCAG rules only: Django's own login page has no level-one
+# heading, a best practice rather than a WCAG rule.
+ADMIN_PAGES: dict[str, set[str]] = {
+    "/admin/login/": set(),
+    "/admin/": set(),
+    # Django's filter links in the side bar are smaller than 24 px with too little space between
+    # them (WCAG 2.2 2.5.8). Known, to be fixed with the admin's own styles (issue 8); this
+    # fails once it is fixed, so the entry is removed then.
+    "/admin/regulation/milestone/": {"target-size"},
+}
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+def test_admin_pages_break_no_wcag_rule_beyond_those_known(
+    page: Page, staff: Login, path: str, browser_errors: list[str]
+):
+    if path != "/admin/login/":
+        log_in(page, staff.username, staff.password)
+    page.goto(path)
+    violations = axe_violations(page, WCAG_22_AA)
+    assert {violation.rule for violation in violations} == ADMIN_PAGES[path], describe(violations)
+    assert browser_errors == []
+
+
+def test_the_admin_login_fits_a_320px_screen(page: Page):
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.goto("/admin/login/")
+    assert sideways_overflow(page) == 0
