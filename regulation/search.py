@@ -180,9 +180,12 @@ def public_url(record: models.Model) -> str:
     where its model has one (an empty string otherwise, and the result is shown unlinked)."""
     if isinstance(record, Source):
         return http_url(record.url)
+    get_url = getattr(record, "get_absolute_url", None)
+    if get_url is None:
+        return ""
     try:
-        return record.get_absolute_url()
-    except (AttributeError, NoReverseMatch):
+        return get_url()
+    except NoReverseMatch:  # its page's URL is not routed (yet)
         return ""
 
 
