@@ -5,15 +5,21 @@ This app never imports tracker/: knowledge does not know who watches it.
 """
 
 import datetime as dt
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import reduce
 from typing import Self
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import CombinedSearchVector, SearchVector
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import Count, F, Max, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -127,6 +133,44 @@ def public_record_checks() -> list[models.CheckConstraint]:
     return [choices_check("status", Status), choices_check("verification", Verification)]
 
 
+# --- Search ------------------------------------------------------------------------------------
+
+SEARCH_CONFIG = "english"
+
+
+@dataclass(frozen=True)
+class SearchFields:
+    """The text of a record the site's search reads: its title (weight A, ranked first) and its
+    body (weight B). One definition serves both the query and the GIN index, which PostgreSQL
+    uses only when the query's expression is exactly the indexed one."""
+
+    title: Sequence[str]
+    body: Sequence[str]
+
+    def vector(self) -> CombinedSearchVector:
+        weighted = [(field, "A") for field in self.title] + [(field, "B") for field in self.body]
+        parts = [SearchVector(f, weight=w, config=SEARCH_CONFIG) for f, w in weighted]
+        return reduce(operator.add, parts)
+
+    def index(self, name: str) -> GinIndex:
+        """The index on the vector; created on PostgreSQL only (see the migration)."""
+        return GinIndex(self.vector(), name=name)
+
+
+# Module level, beside each model, so that its Meta can name them.
+ORGANISATION_SEARCH = SearchFields(title=("name",), body=("kind_label", "description", "notes"))
+PLATFORM_SEARCH = SearchFields(title=("name",), body=("notes",))
+SOURCE_SEARCH = SearchFields(title=("title",), body=("publisher_name", "quote"))
+INSTRUMENT_SEARCH = SearchFields(title=("title", "short_name"), body=("summary", "notes"))
+MEASURE_SEARCH = SearchFields(
+    title=("title", "reference"), body=("summary", "applies_to", "relevance", "notes")
+)
+MILESTONE_SEARCH = SearchFields(
+    title=("title",), body=("description", "phase", "who_must_act", "notes")
+)
+COMMITMENT_SEARCH = SearchFields(title=("summary",), body=("quote", "made_by", "notes"))
+
+
 # --- Querysets ---------------------------------------------------------------------------------
 
 
@@ -155,6 +199,23 @@ def refuse_leaving_uncited(source_ids, model=None, record_ids=None) -> None:
     uncited = [r for m in models_ for r in published_left_uncited(m, source_ids, record_ids)]
     if uncited:
         raise UncitedRecordsError(uncited)
+
+
+def last_change(*models_: type[models.Model]) -> tuple[dt.datetime | None, int]:
+    """The latest updated_at across the models' tables and how many rows they hold, read in one
+    query: what a page or feed built from them depends on (its ETag and Last-Modified). The
+    count is there because deleting a row changes no updated_at; unpublishing does."""
+    per_table = [
+        model._default_manager.order_by()
+        .annotate(table=Value(1))
+        .values("table")
+        .annotate(latest=Max("updated_at"), rows=Count("pk"))
+        .values_list("latest", "rows")
+        for model in models_
+    ]
+    stamps = list(per_table[0].union(*per_table[1:], all=True))
+    latest = max((at for at, _ in stamps if at is not None), default=None)
+    return latest, sum(rows for _, rows in stamps)
 
 
 class NaturalKeyQuerySet(models.QuerySet):
@@ -226,6 +287,9 @@ class MilestoneQuerySet(PublicQuerySet):
 
     def for_instrument(self, instrument: "Instrument"):
         return self.filter(instruments=instrument)
+
+    def for_topic(self, topic: "Topic"):
+        return self.filter(topics=topic)
 
     def compliance_deadlines(self):
         return self.filter(kind=Milestone.Kind.COMPLIANCE_DEADLINE)
@@ -417,8 +481,11 @@ class Organisation(PublicRecord):
     )
     website = WebURLField(blank=True)
 
+    search_fields = ORGANISATION_SEARCH
+
     class Meta:
         ordering = ["name"]
+        indexes = [ORGANISATION_SEARCH.index("organisation_search")]
         constraints = [
             *public_record_checks(),
             choices_check("kind", OrganisationKind),
@@ -455,8 +522,11 @@ class Platform(PublicRecord):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     website = WebURLField(blank=True)
 
+    search_fields = PLATFORM_SEARCH
+
     class Meta:
         ordering = ["name"]
+        indexes = [PLATFORM_SEARCH.index("platform_search")]
         constraints = [
             *public_record_checks(),
             choices_check("kind", PlatformKind),
@@ -525,8 +595,11 @@ class Source(Timestamped):
 
     objects = SourceQuerySet.as_manager()
 
+    search_fields = SOURCE_SEARCH
+
     class Meta:
         ordering = ["key", "title"]
+        indexes = [SOURCE_SEARCH.index("source_search")]
         constraints = [
             choices_check("published_precision", Precision),
             choices_check("kind", SourceKind),
@@ -621,9 +694,11 @@ class Instrument(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="instruments")
 
     slug_source_field = "short_name"
+    search_fields = INSTRUMENT_SEARCH
 
     class Meta:
         ordering = ["title"]
+        indexes = [INSTRUMENT_SEARCH.index("instrument_search")]
         constraints = [
             *public_record_checks(),
             choices_check("kind", InstrumentKind),
@@ -668,9 +743,11 @@ class Measure(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
 
     slug_source_field = "title"
+    search_fields = MEASURE_SEARCH
 
     class Meta:
         ordering = ["key", "title"]
+        indexes = [MEASURE_SEARCH.index("measure_search")]
         constraints = public_record_checks()
 
     def __str__(self) -> str:
@@ -739,10 +816,14 @@ class Milestone(PublicRecord):
     objects = MilestoneQuerySet.as_manager()
 
     slug_source_field = "title"
+    search_fields = MILESTONE_SEARCH
 
     class Meta:
         ordering = list(CHRONOLOGICAL)
-        indexes = [models.Index(fields=["status", "date_end"], name="milestone_status_end")]
+        indexes = [
+            models.Index(fields=["status", "date_end"], name="milestone_status_end"),
+            MILESTONE_SEARCH.index("milestone_search"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(date_end__gte=F("date")), name="milestone_period_ends_after_start"
@@ -986,9 +1067,11 @@ class Commitment(PublicRecord):
     objects = CommitmentQuerySet.as_manager()
 
     slug_source_field = "summary"
+    search_fields = COMMITMENT_SEARCH
 
     class Meta:
         ordering = ["-made_on", "key"]
+        indexes = [COMMITMENT_SEARCH.index("commitment_search")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(due_end__gte=F("due_on")),
