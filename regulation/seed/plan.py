@@ -962,10 +962,23 @@ class _ReleasePlan:
         exclude = [f.name for f in spec.model._meta.get_fields() if f.is_relation]
         if spec.match_field == "key":
             exclude.append("slug")  # made from the title when the record is saved
+        errors: dict[str, list[str]] = {}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False)
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
+            errors = error.message_dict
+        for constraint in spec.model._meta.constraints:
+            # Each check is a database query: a field's choices check repeats what its own
+            # validation just said, so only the others run (as full_clean would, skipping fields
+            # already in error).
+            if constraint.name.endswith("_in_choices"):
+                continue
+            try:
+                constraint.validate(spec.model, instance, exclude={*exclude, *errors})
+            except ValidationError as error:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+        if errors:
+            for name, messages in errors.items():
                 for message in messages:
                     label = FACT_FIELD_NAMES.get(name, name)
                     if name == NON_FIELD_ERRORS:
