@@ -19,6 +19,7 @@ from regulation.models import (
     Source,
 )
 from regulation.seed import FIXTURES_DIR, SeedError, load_seed
+from regulation.seed.parsing import parse_period
 from tests.regulation.release_files import update_facts, write_manifest
 
 pytestmark = pytest.mark.django_db
@@ -186,3 +187,18 @@ def test_an_unreadable_release_2_is_named_and_nothing_is_written(tmp_path):
 
     assert not FactRelease.objects.exists()
     assert not Milestone.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("label", "period"),
+    [
+        ("2023/24", (None, None)),  # names police years, not their months
+        ("2017/18 → 2023/24 (annual)", (None, None)),
+        ("2024/25 (year to Mar 2025)", (dt.date(2024, 4, 1), dt.date(2025, 3, 31))),
+        ("2024/25 (year to Mar 2026)", (None, None)),  # the label contradicts itself
+        ("2023–2024", (dt.date(2023, 1, 1), dt.date(2024, 12, 31))),
+        ("H1 2025", (dt.date(2025, 1, 1), dt.date(2025, 6, 30))),
+    ],
+)
+def test_a_period_has_dates_only_where_its_label_gives_them(label, period):
+    assert parse_period(label) == period
