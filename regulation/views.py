@@ -9,7 +9,7 @@ def home(request):
     milestones = Milestone.objects.published()
     context = {
         "today": timezone.localdate(now),
-        "upcoming": milestones.upcoming(at=now)[:8],
+        "upcoming": milestones.upcoming(at=now)[:12],
         "latest": milestones.past(at=now)[:8],
     }
     return render(request, "regulation/home.html", context)

@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from regulation.models import (
+    Commitment,
+    CommitmentUpdate,
     FactRelease,
     PublicRecord,
     SeedConflict,
@@ -18,7 +20,7 @@ from regulation.models import (
     Source,
     Status,
 )
-from regulation.seed.plan import CORRECTION_FIELDS, Correction, Release, SeedError, Spec
+from regulation.seed.plan import Correction, Release, SeedError, Spec, StatusUpdate
 
 SEED_REASON = "Loaded from the seed data"
 
@@ -118,16 +120,28 @@ class Memory:
     def remember(
         self, release: FactRelease, spec: Spec, record: models.Model, values: dict, adopted: bool
     ) -> None:
+        self.remember_record(release, spec.model, spec.fact_id, record, values, adopted=adopted)
+
+    def remember_record(
+        self,
+        release: FactRelease,
+        model: type[models.Model],
+        fact_id: str,
+        record: models.Model,
+        values: dict,
+        *,
+        adopted: bool = False,
+    ) -> None:
         row = SeededRecord(
             release=release,
-            model=label(spec.model),
-            fact_id=spec.fact_id,
+            model=label(model),
+            fact_id=fact_id,
             object_pk=record.pk,
             values=values,
             adopted=adopted,
         )
-        self._records.setdefault(label(spec.model), {})[spec.fact_id] = row
-        self._objects.setdefault(label(spec.model), {})[record.pk] = record
+        self._records.setdefault(label(model), {})[fact_id] = row
+        self._objects.setdefault(label(model), {})[record.pk] = record
         self.new.append(row)
 
     def flush(self) -> None:
@@ -149,6 +163,9 @@ class ReleaseApplier:
         self.memory.flush()
         for correction in self.release.corrections:
             self._correct(correction)
+        for update in self.release.status_updates:
+            self._record_status_update(update)
+        self.memory.flush()
         self.record.counts = dict(self.counts)
         self.record.save(update_fields=["counts"])
 
@@ -273,9 +290,9 @@ class ReleaseApplier:
             self.report.skipped.append(f"correction {where}: the record was deleted by staff")
             self.counts["corrections skipped (record deleted)"] += 1
             return
-        fields = CORRECTION_FIELDS[correction.field]
+        fields = correction.model_fields
         current = {name: self._current(record, name) for name in fields}
-        remembered = {name: row.values.get(name) for name in fields}
+        remembered = {name: self._remembered(row, correction, name) for name in fields}
         new = self._new_values(correction)
         if correction.field == "date":
             new["certainty"] = current[
@@ -294,28 +311,52 @@ class ReleaseApplier:
         row.values.update(new)
         self._publish_if_now_cited(record, row)
         row.save(update_fields=["values"])
-        self.report.corrected.append(f"{where} ({self.release.name})")
+        self.report.corrected.append(f"{where} ({self.release.name}, {correction.label})")
         self.counts["corrections applied"] += 1
 
     def _current(self, record: models.Model, name: str) -> Any:
-        if name == "sources":
-            return sorted(record.sources.values_list("pk", flat=True))
+        model_field = record._meta.get_field(name)
+        if model_field.many_to_many:
+            return sorted(getattr(record, name).values_list("pk", flat=True))
+        if model_field.many_to_one:
+            return getattr(record, model_field.attname)
         return serialise(getattr(record, name))
 
+    def _remembered(self, row: SeededRecord, correction: Correction, name: str) -> Any:
+        """What the release that loaded the record gave this field. The memory holds plain
+        fields; a field it does not hold (a link, or a field a later model added) is taken as the
+        curation's 'old' value, which the curation states as that release's."""
+        if name in row.values:
+            return row.values[name]
+        if correction.curated:
+            return self._as_stored(correction.model, name, correction.old)
+        return None
+
     def _new_values(self, correction: Correction) -> dict[str, Any]:
-        if correction.field == "date":
+        if correction.field == "date" and not correction.curated:
             return {name: serialise(value) for name, value in correction.new.items()}
-        [name] = CORRECTION_FIELDS[correction.field]
-        if name == "sources":
-            return {name: sorted(self._sources(correction.new))}
-        return {name: correction.new}
+        [name] = correction.model_fields
+        return {name: self._as_stored(correction.model, name, correction.new)}
+
+    def _as_stored(self, model: type[models.Model], name: str, value: Any) -> Any:
+        """A value as the release writes it (ids) turned into what _current() reads (pks)."""
+        model_field = model._meta.get_field(name)
+        if model_field.many_to_many:
+            found = [self.resolve((model_field.related_model, key)) for key in value or []]
+            return sorted(target.pk for target in found if target is not None)
+        if model_field.many_to_one:
+            target = self.resolve((model_field.related_model, value)) if value else None
+            return target.pk if target is not None else None
+        return serialise(value)
 
     def _reason(self, correction: Correction) -> str:
-        text = (
-            f"Release {self.release.name}, correction {correction.number} "
-            f"({correction.fact_id} {correction.field}): {', '.join(correction.source_ids)}"
-        )
-        # simple-history keeps a change reason of up to 100 characters.
+        release = f"Release {self.release.name}, {correction.label}"
+        sources = ", ".join(correction.source_ids) or "no source"
+        text = f"{release} ({correction.fact_id} {correction.field}): {sources}"
+        # simple-history keeps a change reason of up to 100 characters: the record and field
+        # are the history's own, so they go first when it is too long.
+        if len(text) > 100:
+            text = f"{release}: {sources}"
         return text if len(text) <= 100 else text[:99] + "…"
 
     def _write(self, correction: Correction, record: models.Model, new: dict[str, Any]) -> None:
@@ -332,11 +373,15 @@ class ReleaseApplier:
                 record.date_label = fields["date_label"]
                 record.save(update_fields=["date_label", "updated_at"])
             return
-        [name] = CORRECTION_FIELDS[correction.field]
-        if name == "sources":
-            record.sources.set(Source.objects.filter(pk__in=new["sources"]))
+        [name] = correction.model_fields
+        model_field = record._meta.get_field(name)
+        if model_field.many_to_many:
+            getattr(record, name).set(new[name])
+            if name != "sources":
+                # The history tracks sources only: other links get an entry carrying the reason.
+                record.save(update_fields=["updated_at"])
             return
-        setattr(record, name, correction.new)
+        setattr(record, model_field.attname, new[name])
         try:
             record.full_clean(validate_unique=False)
         except ValidationError as error:
@@ -347,6 +392,33 @@ class ReleaseApplier:
                 ]
             ) from error
         record.save(update_fields=[name, "updated_at"])
+
+    # Status updates.
+
+    def _record_status_update(self, update: StatusUpdate) -> None:
+        """Record a commitment's delivery through record_update(), once: the update joins the
+        release's memory, so a later run never records it again."""
+        if self.memory.record(CommitmentUpdate, update.fact_id) is not None:
+            return
+        commitment = self.resolve((Commitment, update.commitment))
+        if commitment is None:
+            self.report.skipped.append(
+                f"status update {update.commitment} {update.on}: "
+                "the commitment was deleted by staff"
+            )
+            self.counts["status updates skipped (commitment deleted)"] += 1
+            return
+        recorded = commitment.record_update(
+            on=update.on,
+            on_precision=update.precision,
+            delivery_status=update.delivery_status,
+            note=update.note,
+            evidence=self.resolve((Source, update.evidence)),
+        )
+        values = {"on": update.on.isoformat(), "delivery_status": update.delivery_status}
+        self.memory.remember_record(self.record, CommitmentUpdate, update.fact_id, recorded, values)
+        self.report.created[plural(CommitmentUpdate)] += 1
+        self.counts[f"{plural(CommitmentUpdate)} created"] += 1
 
     def _publish_if_now_cited(self, record: models.Model, row: SeededRecord) -> None:
         """A record the seed kept as a draft only for want of a source is published once a

@@ -9,8 +9,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from regulation.dates import Precision
-from regulation.models import Certainty, Unit
+from regulation.dates import Precision, from_facts
+from regulation.models import Unit
 
 
 class EntryError(ValueError):
@@ -21,7 +21,6 @@ _FUZZY_DATE = re.compile(r"(?P<year>\d{4})(?:-(?P<month>\d{2}))?(?:-(?P<day>\d{2
 # What may follow a source's date: a bracketed qualifier, a year range ("2025–2026") or a
 # second month or day ("2024-07/08": July or August 2024, kept as July with the words).
 _DATE_QUALIFIER = re.compile(r"(?:\s*\(.*\)|–\d{4}|/\d{2})")
-SEASON_START_MONTHS = {"spring": 3, "summer": 6, "autumn": 9, "winter": 12}
 
 
 def parse_fuzzy_date(text: str) -> tuple[dt.date | None, str, str]:
@@ -64,38 +63,18 @@ def source_date(text: str) -> tuple[dt.date | None, str, str]:
 def milestone_date(
     text: str, precision: str, season: str | None = None, label: str | None = None
 ) -> dict[str, Any]:
-    """A milestone's date fields. The facts' precision 'expected' is a certainty, not a precision:
-    the precision then follows from how much of the date is given, or from its season."""
-    if precision not in ("day", "month", "year", "expected"):
-        raise EntryError(f"unknown precision {precision!r} (day, month, year or expected)")
-    value, parsed_precision, rest = parse_fuzzy_date(text)
-    if value is None:
-        raise EntryError(f"unreadable date {text!r}")
-    if precision not in ("expected", parsed_precision):
-        raise EntryError(f"date {text!r} does not match its precision {precision!r}")
-    date_label = label or ""
-    if rest:
-        if rest != "(mid)":
-            raise EntryError(f"unreadable qualifier {rest!r} in date {text!r}")
-        date_label = date_label or f"mid-{value.year}"
-    if season:
-        value, parsed_precision = _season_start(value, parsed_precision, season)
+    """A milestone's date fields, read by the one reading of the facts' date forms
+    (regulation.dates.from_facts)."""
+    try:
+        value = from_facts(text, precision, season, label)
+    except ValueError as error:
+        raise EntryError(str(error)) from error
     return {
-        "date": value,
-        "date_precision": parsed_precision,
-        "certainty": Certainty.EXPECTED if precision == "expected" else Certainty.CONFIRMED,
-        "date_label": date_label,
+        "date": value.date,
+        "date_precision": str(value.precision),
+        "certainty": value.certainty,
+        "date_label": value.label,
     }
-
-
-def _season_start(value: dt.date, precision: str, season: str) -> tuple[dt.date, str]:
-    if season not in SEASON_START_MONTHS:
-        raise EntryError(f"unknown season {season!r} (spring, summer, autumn or winter)")
-    if precision != Precision.YEAR:
-        raise EntryError("a season needs a date given as a year")
-    if "season" not in Precision.values:
-        raise EntryError("this tracker cannot store a season's precision yet")
-    return dt.date(value.year, SEASON_START_MONTHS[season], 1), "season"
 
 
 def commitment_date(text: str, precision: str) -> tuple[dt.date, str]:
@@ -128,9 +107,9 @@ def parse_value(text: str) -> tuple[Decimal | None, str]:
     return None, Unit.TEXT
 
 
-_FINANCIAL_YEARS = re.compile(
-    r"\d{4}/\d{2}(?:\s*(?:→|,)\s*\d{4}/\d{2})*(?:\s*\((?:annual|year to Mar (\d{4}))\))?"
-)
+# Police years as the facts write them. A bare '2023/24' names the years but not their months,
+# so only a label ending '(year to Mar 2025)' gives dates.
+_FINANCIAL_YEARS = re.compile(r"\d{4}/\d{2}(?:\s*(?:→|,)\s*\d{4}/\d{2})*\s*\(year to Mar (\d{4})\)")
 _CALENDAR_YEARS = re.compile(r"(\d{4})(?:–(\d{4}))?")
 _HALF_YEAR = re.compile(r"H([12]) (\d{4})")
 
@@ -138,13 +117,14 @@ _HALF_YEAR = re.compile(r"H([12]) (\d{4})")
 def parse_period(label: str) -> tuple[dt.date | None, dt.date | None]:
     """Start and end of a statistic's period where its label states one unambiguously.
 
-    Police-recorded crime is counted in financial years: '2023/24' runs from 1 April 2023 to
-    31 March 2024. Labels in other forms ('to Jun 2024', '2023 research') keep no dates.
+    '2024/25 (year to Mar 2025)' runs from 1 April 2024 to 31 March 2025; a bare '2023/24' keeps
+    no dates, because the facts do not say which months it covers. Labels in other forms
+    ('to Jun 2024', '2023 research') keep no dates either.
     """
     label = label.strip()
     if match := _FINANCIAL_YEARS.fullmatch(label):
         years = [int(y) for y in re.findall(r"(\d{4})/\d{2}", label)]
-        if match[1] and int(match[1]) != years[-1] + 1:
+        if int(match[1]) != years[-1] + 1:
             return None, None
         return dt.date(years[0], 4, 1), dt.date(years[-1] + 1, 3, 31)
     if match := _CALENDAR_YEARS.fullmatch(label):

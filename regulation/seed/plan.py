@@ -4,18 +4,20 @@ wrong; all of them are collected, not just the first.
 """
 
 import contextlib
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
 from django.db import models
 
-from regulation.dates import period_end
+from regulation.dates import Precision, period_end, period_start
 from regulation.models import (
     Commitment,
+    DeliveryStatus,
     Indicator,
     Instrument,
     Measure,
@@ -117,6 +119,34 @@ CORRECTABLE = {
     Observation: {"notes", "status", "source_ids"},
     Organisation: {"notes", "status", "source_ids"},
 }
+# The curation's names for the records its corrections change.
+CURATED_MODELS = {
+    "milestone": Milestone,
+    "measure": Measure,
+    "commitment": Commitment,
+    "observation": Observation,
+    "organisation": Organisation,
+    "platform": Platform,
+    "instrument": Instrument,
+    "indicator": Indicator,
+}
+# Fields a curation correction may not change: identity, publishing (the publishing rule owns
+# it) and a milestone's date (a date moves through move_to(), by a facts correction).
+NOT_CORRECTABLE = {
+    "id",
+    "key",
+    "slug",
+    "status",
+    "created_at",
+    "updated_at",
+    "date",
+    "date_precision",
+    "date_end",
+    "certainty",
+    "date_label",
+}
+CURATION_CORRECTION_KEYS = ("record", "model", "field", "new", "source_ids", "reason")
+STATUS_UPDATE_KEYS = ("commitment", "on", "precision", "delivery_status", "evidence", "note")
 CORRECTION_FIELDS = {
     "date": ("date", "date_precision", "certainty", "date_label"),
     "event": ("title",),
@@ -156,6 +186,12 @@ class Spec:
 
 @dataclass
 class Correction:
+    """One change a release makes to a record an earlier release loaded.
+
+    The facts' corrections name a facts field (`field`, e.g. 'event'); the curation's name the
+    model field itself and may remove a value (None) or change a reference or a set of links.
+    """
+
     number: int
     file: str
     model: type[models.Model]
@@ -164,6 +200,35 @@ class Correction:
     new: Any
     source_ids: list[str]
     evidence: str
+    curated: bool = False
+    # The value the release that loaded the record gave it, as the curation states it: compared
+    # with the record where the seed's memory does not hold that field (added by a later release).
+    old: Any = None
+
+    @property
+    def model_fields(self) -> tuple[str, ...]:
+        return (self.field,) if self.curated else CORRECTION_FIELDS[self.field]
+
+    @property
+    def label(self) -> str:
+        return f"curation correction {self.number}" if self.curated else f"correction {self.number}"
+
+
+@dataclass
+class StatusUpdate:
+    """News of a commitment's delivery the curation found in a source (record_update())."""
+
+    file: str
+    commitment: str
+    on: dt.date
+    precision: str
+    delivery_status: str
+    evidence: str
+    note: str
+
+    @property
+    def fact_id(self) -> str:
+        return f"{self.commitment}@{self.on.isoformat()}:{self.delivery_status}"
 
 
 @dataclass
@@ -173,6 +238,7 @@ class Release:
     curation_path: Path
     specs: list[Spec] = field(default_factory=list)
     corrections: list[Correction] = field(default_factory=list)
+    status_updates: list[StatusUpdate] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
 
@@ -211,6 +277,7 @@ class Planner:
     def __init__(self) -> None:
         self.known: set[Ref] = set()
         self.organisation_facts: dict[str, dict] = {}
+        self.indicator_publishers: dict[str, str] = {}
         self.curation: dict[str, Any] = {}
 
     def plan(self, release: Release, facts: dict | None = None, curation: dict | None = None):
@@ -256,6 +323,8 @@ class _ReleasePlan:
         self._plan_commitments()
         self._plan_statistics()
         self._plan_corrections()
+        self._plan_curation_corrections()
+        self._plan_status_updates()
         self._check_references()
         for spec in self.release.specs:
             self._full_clean(spec)
@@ -425,29 +494,7 @@ class _ReleasePlan:
             )
         for entry in self.own("platforms"):
             self.planner.known.add((Platform, entry["slug"]))
-            owner = self.planner.organisation_facts.get(entry["owner"])
-            if owner is None:
-                self.error(entry["slug"], "owner", f"unknown organisation {entry['owner']!r}")
-                continue
-            # A platform record claims its name and its owner: it rests on the owner's sources.
-            self.cite(
-                Spec(
-                    Platform,
-                    entry["slug"],
-                    self.curation_file,
-                    {
-                        "slug": entry["slug"],
-                        "name": entry["name"],
-                        "kind": entry["kind"],
-                        "verification": owner["status"],
-                    },
-                    sources=owner["source_ids"],
-                    refs={"owner": (Organisation, entry["owner"])},
-                    match_field="slug",
-                ),
-                self.curation_file,
-                "owner",
-            )
+            self._plan_platform(entry)
         for entry in self.own("instruments"):
             self.planner.known.add((Instrument, entry["slug"]))
             self.cite(
@@ -475,6 +522,43 @@ class _ReleasePlan:
                 ),
                 self.curation_file,
             )
+
+    def _plan_platform(self, entry: dict) -> None:
+        """A platform rests on its own sources where the curation gives them; otherwise it
+        claims its name and its owner, so it rests on the owner's sources."""
+        owner_id = entry.get("owner")
+        owner = self.planner.organisation_facts.get(owner_id) if owner_id else None
+        if owner_id and owner is None:
+            self.error(entry["slug"], "owner", f"unknown organisation {owner_id!r}")
+            return
+        if "source_ids" in entry:
+            sources, verification = entry["source_ids"], entry.get("verification", "")
+        elif owner is not None:
+            sources, verification = owner["source_ids"], owner["status"]
+        else:
+            self.error(entry["slug"], "source_ids", "a platform without an owner needs sources")
+            return
+        if verification not in Verification.values:
+            self.error(entry["slug"], "verification", f"{verification!r} is not a verification")
+            return
+        self.cite(
+            Spec(
+                Platform,
+                entry["slug"],
+                self.curation_file,
+                {
+                    "slug": entry["slug"],
+                    "name": entry["name"],
+                    "kind": entry["kind"],
+                    "verification": verification,
+                },
+                sources=sources,
+                refs={"owner": (Organisation, owner_id) if owner_id else None},
+                match_field="slug",
+            ),
+            self.curation_file,
+            "source_ids" if "source_ids" in entry else "owner",
+        )
 
     def _plan_measures(self) -> None:
         for entry in self.sections["code_measures"]:
@@ -573,12 +657,16 @@ class _ReleasePlan:
                     m2m={
                         "platforms": [(Platform, s) for s in extra.get("platforms", [])],
                         "topics": [(Topic, t) for t in topics],
+                        "milestones": [(Milestone, m) for m in extra.get("milestones", [])],
                     },
                 )
             )
 
     def _plan_statistics(self) -> None:
         groups = {m: g for g in self.cur("indicator_groups") for m in g["members"]}
+        # Later releases add figures to indicators an earlier release made.
+        for slug, members in self.own_curation.get("indicator_group_members", {}).items():
+            groups.update({m: {"slug": slug} for m in members})
         extras = self.cur("statistics")
         by_id = {entry["id"]: entry for entry in self.sections["statistics"]}
         indicators: dict[str, Spec] = {}
@@ -588,6 +676,10 @@ class _ReleasePlan:
                 self.planner.known
             ):
                 indicators[group["slug"]] = self._indicator(entry, group, by_id)
+            if (Indicator, group["slug"]) not in self.planner.known:
+                self.error(entry["id"], "indicator", f"unknown indicator {group['slug']!r}")
+                continue
+            indicator_publisher = self.planner.indicator_publishers.get(group["slug"])
             value, unit = parse_value(entry["value"])
             start, end = parse_period(entry["period"])
             extra = extras.get(entry["id"], {})
@@ -606,6 +698,10 @@ class _ReleasePlan:
                         "period_start": start,
                         "period_end": end,
                         "coverage": entry["coverage"],
+                        # Its own publisher only where it differs from its indicator's (ST07).
+                        "publisher_name": ""
+                        if entry["data_publisher"] == indicator_publisher
+                        else entry["data_publisher"],
                         "verification": self.verification(entry),
                         "notes": entry.get("notes") or "",
                     },
@@ -632,6 +728,7 @@ class _ReleasePlan:
 
     def _indicator(self, entry: dict, group: dict, by_id: dict[str, dict]) -> Spec:
         self.planner.known.add((Indicator, group["slug"]))
+        self.planner.indicator_publishers[group["slug"]] = entry["data_publisher"]
         members = [by_id[m] for m in group["members"] if m in by_id]
         sources = list(dict.fromkeys(sid for m in members for sid in m["source_ids"]))
         confirmed = any(m["status"] == Verification.CONFIRMED for m in members)
@@ -724,6 +821,124 @@ class _ReleasePlan:
             return None
         return new
 
+    def _plan_curation_corrections(self) -> None:
+        for number, entry in enumerate(self.own("corrections"), 1):
+            where = (
+                entry.get("record", f"corrections[{number}]") if isinstance(entry, dict) else "-"
+            )
+            missing = [
+                k for k in CURATION_CORRECTION_KEYS if not isinstance(entry, dict) or k not in entry
+            ]
+            if missing:
+                self.error(where, ", ".join(missing), "missing", self.curation_file)
+                continue
+            model = CURATED_MODELS.get(entry["model"])
+            if model is None or (model, entry["record"]) not in self.planner.known:
+                self.error(where, "record", "a correction to an unknown record", self.curation_file)
+                continue
+            new = self._curated_value(entry, model)
+            if new is _INVALID:
+                continue
+            for sid in entry["source_ids"]:
+                self.cited.append((self.curation_file, where, "correction source_ids", sid))
+            self.release.corrections.append(
+                Correction(
+                    number,
+                    self.curation_file,
+                    model,
+                    entry["record"],
+                    entry["field"],
+                    new,
+                    list(entry["source_ids"]),
+                    entry["reason"],
+                    curated=True,
+                    old=entry.get("old"),
+                )
+            )
+
+    def _curated_value(self, entry: dict, model: type[models.Model]) -> Any:
+        """The corrected value, checked like the record's own field; _INVALID if it is not."""
+        where, name, new = entry["record"], entry["field"], entry["new"]
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            model_field = None
+        if model_field is None or name in NOT_CORRECTABLE or not model_field.concrete:
+            self.error(where, name, "cannot be corrected by a release", self.curation_file)
+            return _INVALID
+        if model_field.many_to_many:
+            if not isinstance(new, list) or not all(isinstance(i, str) for i in new):
+                self.error(where, name, "must be a list of ids", self.curation_file)
+                return _INVALID
+            for target in new:
+                self._refer_to(where, name, model_field.related_model, target)
+            return new
+        if model_field.many_to_one:
+            if new is not None and not isinstance(new, str):
+                self.error(where, name, "must be an id or null", self.curation_file)
+                return _INVALID
+            if new is None and not model_field.null:
+                self.error(where, name, "cannot be removed", self.curation_file)
+                return _INVALID
+            if new is not None:
+                self._refer_to(where, name, model_field.related_model, new)
+            return new
+        try:
+            value = model_field.to_python(new)
+            if value is None and not model_field.null:
+                raise ValidationError("This field cannot be removed.")
+            if value is not None:
+                model_field.clean(value, None)
+        except ValidationError as error:
+            for message in error.messages:
+                self.error(where, name, message, self.curation_file)
+            return _INVALID
+        return value
+
+    def _refer_to(self, where: str, name: str, target: type[models.Model], key: str) -> None:
+        if target is Source:
+            self.cited.append((self.curation_file, where, name, key))
+        else:
+            self.referred.append((self.curation_file, where, name, (target, key)))
+
+    def _plan_status_updates(self) -> None:
+        for number, entry in enumerate(self.own("status_updates"), 1):
+            where = (
+                entry.get("commitment", f"status_updates[{number}]")
+                if isinstance(entry, dict)
+                else "-"
+            )
+            missing = [
+                k for k in STATUS_UPDATE_KEYS if not isinstance(entry, dict) or k not in entry
+            ]
+            if missing:
+                self.error(where, ", ".join(missing), "missing", self.curation_file)
+                continue
+            on = self.parsed(where, "on", lambda e=entry: _update_date(e["on"], e["precision"]))
+            if entry["delivery_status"] not in DeliveryStatus.values:
+                self.error(
+                    where,
+                    "delivery_status",
+                    f"unknown status {entry['delivery_status']!r}",
+                    self.curation_file,
+                )
+                continue
+            if on is None:
+                continue
+            self.referred.append((self.curation_file, where, "commitment", (Commitment, where)))
+            self.cited.append((self.curation_file, where, "evidence", entry["evidence"]))
+            self.release.status_updates.append(
+                StatusUpdate(
+                    self.curation_file,
+                    where,
+                    on,
+                    entry["precision"],
+                    entry["delivery_status"],
+                    entry["evidence"],
+                    entry["note"],
+                )
+            )
+
     # Checks across entries.
 
     def _check_references(self) -> None:
@@ -747,10 +962,23 @@ class _ReleasePlan:
         exclude = [f.name for f in spec.model._meta.get_fields() if f.is_relation]
         if spec.match_field == "key":
             exclude.append("slug")  # made from the title when the record is saved
+        errors: dict[str, list[str]] = {}
         try:
-            instance.full_clean(exclude=exclude, validate_unique=False)
+            instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
         except ValidationError as error:
-            for name, messages in error.message_dict.items():
+            errors = error.message_dict
+        for constraint in spec.model._meta.constraints:
+            # Each check is a database query: a field's choices check repeats what its own
+            # validation just said, so only the others run (as full_clean would, skipping fields
+            # already in error).
+            if constraint.name.endswith("_in_choices"):
+                continue
+            try:
+                constraint.validate(spec.model, instance, exclude={*exclude, *errors})
+            except ValidationError as error:
+                errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+        if errors:
+            for name, messages in errors.items():
                 for message in messages:
                     label = FACT_FIELD_NAMES.get(name, name)
                     if name == NON_FIELD_ERRORS:
@@ -768,6 +996,22 @@ def _constraint_fields(model: type[models.Model], message: str) -> str:
         names = {FACT_FIELD_NAMES.get(f, f) for f in condition.referenced_base_fields}
         return ", ".join(sorted(names & facts_keys)) or "-"
     return "-"
+
+
+_INVALID = object()
+
+
+def _update_date(text: str, precision: str) -> dt.date:
+    """A status update's date: the first day of its period, at a day, month or year."""
+    if precision not in (Precision.DAY, Precision.MONTH, Precision.YEAR):
+        raise EntryError(f"unknown precision {precision!r} (day, month or year)")
+    try:
+        on = dt.date.fromisoformat(text)
+    except (TypeError, ValueError) as error:
+        raise EntryError(f"{text!r} is not a date (YYYY-MM-DD)") from error
+    if period_start(on, precision) != on:
+        raise EntryError(f"date {text!r} does not match its precision {precision!r}")
+    return on
 
 
 def _corrected_date(text: str) -> dict[str, Any]:

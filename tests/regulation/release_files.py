@@ -15,6 +15,21 @@ def first_facts() -> dict:
     return json.loads((FIXTURES / "osa-facts.json").read_text())
 
 
+def update_facts() -> dict:
+    """The November 2026 update (release 2) as the project keeps it."""
+    return json.loads((FIXTURES / "osa-facts-update-2026-11.json").read_text())
+
+
+def corrected_first_facts() -> dict:
+    """The first facts as they stand after the November 2026 update's corrections: what the
+    seed's release-1 records must equal once both releases are loaded."""
+    facts = first_facts()
+    by_id = {e["id"]: e for section in facts.values() for e in section if isinstance(e, dict)}
+    for correction in update_facts()["corrections"]:
+        by_id[correction["id"]][correction["field"]] = correction["new"]
+    return facts
+
+
 def write_manifest(folder: Path, *releases: dict, facts: dict | None = None) -> Path:
     """A manifest of the first release (its facts replaced when given) and later ones, each a
     dict with name, facts and curation (the file contents, not names)."""

@@ -52,15 +52,17 @@ def test_a_fresh_install_applies_every_release_in_order_in_one_run(with_update):
     assert SeededRecord.objects.filter(release=second, model="regulation.milestone").count() == 1
 
 
-def test_running_again_changes_nothing_and_says_so(with_update):
+def test_running_again_changes_nothing_and_says_so(with_update, monkeypatch):
+    monkeypatch.setattr("regulation.seed.FIXTURES_DIR", with_update.parent)
     load_seed(with_update)
     history = Milestone.history.count()
     rows = list(Milestone.objects.order_by("pk").values_list("pk", "updated_at"))
 
     out = StringIO()
-    call_command("load_seed", stdout=out)  # the project's manifest: its one release is applied
+    call_command("load_seed", stdout=out)  # the same manifest, read by the command
     report = load_seed(with_update)
 
+    assert out.getvalue().strip() == "Seed up to date: no release left to apply."
     assert report.applied == []
     assert Milestone.history.count() == history
     assert list(Milestone.objects.order_by("pk").values_list("pk", "updated_at")) == rows

@@ -47,8 +47,8 @@ CASES = [
     (drop_field("milestones", "M05", "event"), "osa-facts.json: M05: event: missing"),
     (
         set_field("milestones", "M21", "date", "2024-02-30"),
-        "osa-facts.json: M21: date: '2024-02-30' is not a real date (day is out of range for "
-        "month)",
+        # Worded by regulation.dates.from_facts, the one reading of the facts' milestone dates.
+        "osa-facts.json: M21: date: impossible date '2024-02-30': day is out of range for month",
     ),
     (
         set_field("milestones", "M03", "event", "x" * 501),

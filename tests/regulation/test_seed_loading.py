@@ -55,11 +55,12 @@ def test_it_keeps_staff_edits_and_never_restores_what_staff_deleted(seeded):
 def test_the_command_says_what_it_did_with_counts(db):
     out = StringIO()
     call_command("load_seed", stdout=out)
-    assert "Milestones: 60 created, 0 already present" in out.getvalue()
-    assert "Applied 0001_first_facts: 324 created." in out.getvalue()
-    [release] = FactRelease.objects.all()
-    assert release.applied_by.startswith("manage.py load_seed (")
-    assert release.counts["Milestones created"] == 60
+    assert "Milestones: 110 created, 0 already present" in out.getvalue()
+    assert "Applied 0001_first_facts, 0002_update_2026_11: 560 created." in out.getvalue()
+    first, update = FactRelease.objects.order_by("pk")
+    assert first.applied_by.startswith("manage.py load_seed (")
+    assert first.counts["Milestones created"] == 60
+    assert update.counts["Milestones created"] == 50
 
     out = StringIO()
     call_command("load_seed", stdout=out)
