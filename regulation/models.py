@@ -75,6 +75,18 @@ class UncitedRecordsError(ValidationError):
         super().__init__(UNCITED_PUBLISHED.format(records=names), code="uncited")
 
 
+SLUG_LENGTH = 70
+
+
+def slug_at_word_boundary(slug: str, length: int = SLUG_LENGTH) -> str:
+    """The slug cut to length at the last whole word, so an address never ends mid-word
+    ("m21-illegal-harms", not "m21-illegal-har"); a single word longer than length is cut."""
+    if len(slug) <= length:
+        return slug
+    cut = slug[: length + 1]
+    return cut[: cut.rfind("-")] if "-" in cut else slug[:length]
+
+
 def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
     """The calendar day in the site's time zone (Europe/London) at the reference time."""
     if at is None:
@@ -136,6 +148,20 @@ def public_models() -> "list[type[PublicRecord]]":
     ]
 
 
+def data_last_updated() -> dt.datetime | None:
+    """When the published knowledge last changed: the latest save of any published record,
+    in one query (one row per kind of record, combined)."""
+    latest = [
+        model.objects.published()
+        .order_by()
+        .values("status")
+        .annotate(last=models.Max("updated_at"))
+        .values_list("last", flat=True)
+        for model in public_models()
+    ]
+    return max(latest[0].union(*latest[1:], all=True), default=None)
+
+
 def published_left_uncited(
     model: "type[PublicRecord]", source_ids, record_ids=None
 ) -> "list[PublicRecord]":
@@ -182,6 +208,35 @@ class PublicQuerySet(NaturalKeyQuerySet):
 
 
 class SourceQuerySet(NaturalKeyQuerySet):
+    def public(self):
+        """Sources a published record cites (or a published milestone's date change or a
+        published commitment's status update rests on): a source only drafts cite would show
+        what the drafts are about."""
+        cited = Q()
+        for model in public_models():
+            through = model.sources.through
+            column = model.sources.field.m2m_field_name()
+            cited |= Q(
+                models.Exists(
+                    through.objects.filter(
+                        source=models.OuterRef("pk"), **{f"{column}__status": Status.PUBLISHED}
+                    )
+                )
+            )
+        cited |= Q(
+            models.Exists(
+                DateChange.objects.public().filter(source=models.OuterRef("pk")).values("pk")
+            )
+        )
+        cited |= Q(
+            models.Exists(
+                CommitmentUpdate.objects.public()
+                .filter(evidence=models.OuterRef("pk"))
+                .values("pk")
+            )
+        )
+        return self.filter(cited)
+
     def delete(self):
         """Refused while a published record cites only sources being deleted."""
         refuse_leaving_uncited(list(self.values_list("pk", flat=True)))
@@ -230,6 +285,36 @@ class MilestoneQuerySet(PublicQuerySet):
     def compliance_deadlines(self):
         return self.filter(kind=Milestone.Kind.COMPLIANCE_DEADLINE)
 
+    def for_topic(self, topic: "Topic"):
+        return self.filter(topics=topic)
+
+    def chronological(self):
+        return self.order_by(*CHRONOLOGICAL)
+
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind)
+
+    def in_phase(self, phase: str):
+        return self.filter(phase=phase)
+
+    def phases(self) -> list[str]:
+        """The phases the milestones name, in the order they first arrive on the timeline."""
+        seen: dict[str, None] = {}
+        for phase in (
+            self.exclude(phase="").order_by(*CHRONOLOGICAL).values_list("phase", flat=True)
+        ):
+            seen.setdefault(phase, None)
+        return list(seen)
+
+    def for_listing(self):
+        """What a list of milestones shows beside each: its date's history."""
+        return self.prefetch_related(
+            models.Prefetch("date_changes", queryset=DateChange.objects.order_by("created_at"))
+        )
+
+    def recently_added(self):
+        return self.order_by("-created_at", "-pk")
+
 
 class CommitmentQuerySet(PublicQuerySet):
     def for_platform(self, platform: "Platform"):
@@ -245,6 +330,59 @@ class CommitmentQuerySet(PublicQuerySet):
     def needs_review(self, at: dt.datetime | dt.date | None = None):
         """Commitments whose review date has arrived: staff should check them for news."""
         return self.filter(review_on__lte=local_day(at))
+
+    def for_measure(self, measure: "Measure"):
+        return self.filter(measures=measure)
+
+    def for_listing(self):
+        """What a list of commitments shows beside each: the published platforms it names."""
+        return self.prefetch_related(
+            models.Prefetch("platforms", queryset=Platform.objects.published())
+        )
+
+    def count_by_status(self) -> "list[tuple[str, int]]":
+        """(status label, how many) for every delivery status, in the choices' order."""
+        counts = dict(
+            self.order_by()
+            .values_list("delivery_status")
+            .annotate(n=models.Count("pk"))
+            .values_list("delivery_status", "n")
+        )
+        return [(label, counts.get(value, 0)) for value, label in DeliveryStatus.choices]
+
+    def scorecard(self, at: dt.datetime | dt.date | None = None) -> "dict[str, list[Commitment]]":
+        """The commitments in the scorecard's groups, each group in the queryset's order."""
+        card: dict[str, list[Commitment]] = {label: [] for label in SCORECARD}
+        for commitment in self:
+            card[commitment.scorecard_group(at=at)].append(commitment)
+        return card
+
+    def recently_added(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class DateChangeQuerySet(models.QuerySet):
+    def public(self):
+        """Moves of published milestones' dates."""
+        return self.filter(milestone__status=Status.PUBLISHED)
+
+    def most_recent_first(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class CommitmentUpdateQuerySet(models.QuerySet):
+    def public(self):
+        """Status updates on published commitments."""
+        return self.filter(commitment__status=Status.PUBLISHED)
+
+    def most_recent_first(self):
+        return self.order_by("-on", "-created_at", "-pk")
+
+
+class ObservationQuerySet(PublicQuerySet):
+    def latest_first(self):
+        """The most recent period first; a figure with no dated period after the dated ones."""
+        return self.order_by(F("period_start").desc(nulls_last=True), "-period_label", "-key")
 
 
 # --- Shared fields -----------------------------------------------------------------------------
@@ -321,16 +459,42 @@ class PublicRecord(Timestamped):
 
     slug_source_field = "name"
 
+    # The URL name of the record's public page (its slug is the argument).
+    url_name = ""
+
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
         if self._state.adding and self.status == Status.PUBLISHED:
             raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
-        if self.slug:
-            super().save(*args, **kwargs)
-        else:
-            self._save_with_new_slug(*args, **kwargs)
+        with transaction.atomic():
+            if self.slug:
+                super().save(*args, **kwargs)
+            else:
+                self._save_with_new_slug(*args, **kwargs)
+            self._remember_old_slug(kwargs.get("update_fields"))
+
+    def get_absolute_url(self) -> str:
+        return reverse(self.url_name, args=[self.slug])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        # The stored slug, so that a save changing it can keep the old address answering.
+        record._stored_slug = record.__dict__.get("slug")
+        return record
+
+    def _remember_old_slug(self, update_fields) -> None:
+        """A changed slug leaves its old address to redirect here, permanently."""
+        old = getattr(self, "_stored_slug", None)
+        if update_fields is not None and "slug" not in update_fields:
+            return
+        if old and old != self.slug:
+            SlugRedirect.objects.update_or_create(
+                model=self._meta.label_lower, old_slug=old, defaults={"object_pk": self.pk}
+            )
+        self._stored_slug = self.slug
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
@@ -366,7 +530,7 @@ class PublicRecord(Timestamped):
 
     def _unique_slug(self) -> str:
         label = getattr(self, self.slug_source_field)
-        base = slugify(f"{self.key or ''} {label}")[:70].rstrip("-") or "record"
+        base = slug_at_word_boundary(slugify(f"{self.key or ''} {label}")) or "record"
         slug, n = base, 2
         while type(self)._default_manager.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, n = f"{base}-{n}", n + 1
@@ -417,6 +581,8 @@ class Organisation(PublicRecord):
     )
     website = WebURLField(blank=True)
 
+    url_name = "regulation:organisation"
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -440,6 +606,16 @@ class PlatformKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PlatformQuerySet(PublicQuerySet):
+    def with_commitment_counts(self):
+        """Each platform with commitment_count: how many published commitments name it."""
+        return self.annotate(
+            commitment_count=models.Count(
+                "commitments", filter=Q(commitments__status=Status.PUBLISHED), distinct=True
+            )
+        )
+
+
 class Platform(PublicRecord):
     Kind = PlatformKind
 
@@ -454,6 +630,10 @@ class Platform(PublicRecord):
     )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     website = WebURLField(blank=True)
+
+    objects = PlatformQuerySet.as_manager()
+
+    url_name = "regulation:platform"
 
     class Meta:
         ordering = ["name"]
@@ -538,6 +718,9 @@ class Source(Timestamped):
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:source", args=[self.ref])
+
     def delete(self, *args, **kwargs):
         """Refused while a published record cites this source and no other."""
         refuse_leaving_uncited([self.pk])
@@ -545,6 +728,11 @@ class Source(Timestamped):
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
+
+    @property
+    def ref(self) -> str:
+        """The source in its address: its key (S02), or its number when it has none."""
+        return self.key or str(self.pk)
 
     @property
     def date_display(self) -> str:
@@ -564,8 +752,40 @@ class Topic(Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:topic", args=[self.slug])
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+class SlugRedirectQuerySet(models.QuerySet):
+    def target(self, model: type[models.Model], old_slug: str) -> int | None:
+        """The pk of the record that once answered to old_slug, if any did."""
+        return (
+            self.filter(model=model._meta.label_lower, old_slug=old_slug)
+            .values_list("object_pk", flat=True)
+            .first()
+        )
+
+
+class SlugRedirect(models.Model):
+    """An address a record answered to before its slug changed: links to it keep working."""
+
+    model = models.CharField(max_length=100, help_text="e.g. regulation.milestone")
+    old_slug = models.SlugField(max_length=80)
+    object_pk = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SlugRedirectQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "old_slug"], name="slug_redirect_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.old_slug} → {self.object_pk}"
 
 
 # --- What the law requires -------------------------------------------------------------------
@@ -622,6 +842,8 @@ class Instrument(PublicRecord):
 
     slug_source_field = "short_name"
 
+    url_name = "regulation:instrument"
+
     class Meta:
         ordering = ["title"]
         constraints = [
@@ -638,6 +860,18 @@ class Instrument(PublicRecord):
         if not self.short_name:
             self.short_name = self.title[:100]
         return super()._unique_slug()
+
+
+# The topic the curation tags measures with when they bear on online grooming.
+GROOMING_TOPIC = "online-grooming"
+
+
+class MeasureQuerySet(PublicQuerySet):
+    def grooming_relevant(self):
+        return self.filter(pk__in=self.filter(topics__slug=GROOMING_TOPIC).values("pk"))
+
+    def for_topic(self, topic: "Topic"):
+        return self.filter(topics=topic)
 
 
 class Measure(PublicRecord):
@@ -667,7 +901,11 @@ class Measure(PublicRecord):
     relevance = models.TextField(blank=True, help_text="Why it matters against online grooming.")
     topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
 
+    objects = MeasureQuerySet.as_manager()
+
     slug_source_field = "title"
+
+    url_name = "regulation:measure"
 
     class Meta:
         ordering = ["key", "title"]
@@ -740,6 +978,8 @@ class Milestone(PublicRecord):
 
     slug_source_field = "title"
 
+    url_name = "regulation:milestone"
+
     class Meta:
         ordering = list(CHRONOLOGICAL)
         indexes = [models.Index(fields=["status", "date_end"], name="milestone_status_end")]
@@ -764,9 +1004,6 @@ class Milestone(PublicRecord):
         if update_fields is not None and {"date", "date_precision"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "date", "date_end"}
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("regulation:milestone", args=[self.slug])
 
     @property
     def date_text(self) -> str:
@@ -807,6 +1044,24 @@ class Milestone(PublicRecord):
     @property
     def date_iso(self) -> str:
         return iso_fuzzy(self.date, self.date_precision)
+
+    @property
+    def slip_history(self) -> str:
+        """ "first expected March 2025; moved twice", or "" for a date that never moved. Reads
+        the date changes as fetched (prefetch them for a list)."""
+        changes = sorted(self.date_changes.all(), key=lambda c: (c.created_at, c.pk))
+        if not changes:
+            return ""
+        first = changes[0]
+        was = "first expected" if first.old_certainty == Certainty.EXPECTED else "first dated"
+        times = {1: "once", 2: "twice"}.get(len(changes), f"{len(changes)} times")
+        return f"{was} {format_fuzzy(first.old_date, first.old_precision)}; moved {times}"
+
+    def days_until(self, at: dt.datetime | dt.date | None = None) -> int:
+        """Days from today to the date; for a month, season, quarter or year, to its last day
+        (the latest it can fall), so a countdown never claims a day no source gives."""
+        target = self.date if self.date_precision == Precision.DAY else self.date_end
+        return (target - local_day(at)).days
 
     @property
     def is_day_exact(self) -> bool:
@@ -891,6 +1146,8 @@ class DateChange(Timestamped):
     )
     history = HistoricalRecords()
 
+    objects = DateChangeQuerySet.as_manager()
+
     class Meta:
         ordering = ["milestone", "created_at"]
         constraints = [
@@ -927,6 +1184,21 @@ class DeliveryStatus(models.TextChoices):
     NOT_DELIVERED = "not_delivered", "Not delivered"
     WITHDRAWN = "withdrawn", "Withdrawn"
     UNVERIFIED = "unverified", "Unverified"
+
+
+# A platform's scorecard: its commitments in five groups. Overdue (open past its due date) wins
+# over the status; partly delivered counts as delivered and its own label says "partially".
+OVERDUE = "Overdue"
+SCORECARD = ("Delivered", "In progress", OVERDUE, "Not delivered", "Unverified")
+SCORECARD_GROUP = {
+    DeliveryStatus.DELIVERED: "Delivered",
+    DeliveryStatus.PARTIALLY_DELIVERED: "Delivered",
+    DeliveryStatus.ANNOUNCED: "In progress",
+    DeliveryStatus.IN_PROGRESS: "In progress",
+    DeliveryStatus.NOT_DELIVERED: "Not delivered",
+    DeliveryStatus.WITHDRAWN: "Not delivered",
+    DeliveryStatus.UNVERIFIED: "Unverified",
+}
 
 
 class Commitment(PublicRecord):
@@ -987,6 +1259,8 @@ class Commitment(PublicRecord):
 
     slug_source_field = "summary"
 
+    url_name = "regulation:commitment"
+
     class Meta:
         ordering = ["-made_on", "key"]
         constraints = [
@@ -1028,6 +1302,24 @@ class Commitment(PublicRecord):
     @property
     def made_on_display(self) -> str:
         return format_fuzzy(self.made_on, self.made_on_precision)
+
+    @property
+    def due_display(self) -> str:
+        return format_fuzzy(self.due_on, self.due_precision) if self.due_on else ""
+
+    def is_overdue(self, at: dt.datetime | dt.date | None = None) -> bool:
+        """Still open after its due date's whole period is over (as overdue() selects)."""
+        return (
+            self.delivery_status in self.OPEN_STATUSES
+            and self.due_end is not None
+            and self.due_end < local_day(at)
+        )
+
+    def scorecard_group(self, at: dt.datetime | dt.date | None = None) -> str:
+        """Where the commitment stands on its platform's scorecard."""
+        if self.is_overdue(at):
+            return OVERDUE
+        return SCORECARD_GROUP[self.delivery_status]
 
     def record_update(
         self,
@@ -1107,6 +1399,8 @@ class CommitmentUpdate(Timestamped):
     )
     history = HistoricalRecords()
 
+    objects = CommitmentUpdateQuerySet.as_manager()
+
     class Meta:
         ordering = ["commitment", "on", "created_at"]
         constraints = [
@@ -1179,6 +1473,11 @@ class Indicator(PublicRecord):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        # Figures live on the statistics page (built beside this site), each indicator in its
+        # own section.
+        return f"/statistics/#{self.slug}"
+
 
 class Observation(PublicRecord):
     """One figure for a period, with its source. Figures that sources disagree on are both kept."""
@@ -1218,6 +1517,8 @@ class Observation(PublicRecord):
         help_text="Other published values for the same figure that disagree with this one.",
     )
 
+    objects = ObservationQuerySet.as_manager()
+
     slug_source_field = "metric"
 
     class Meta:
@@ -1243,6 +1544,9 @@ class Observation(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.metric} ({self.period_label}): {self.value_text}"
+
+    def get_absolute_url(self) -> str:
+        return f"/statistics/#{self.slug}"
 
     @property
     def is_conflicted(self) -> bool:
