@@ -28,9 +28,7 @@ class TimelineFilter(forms.Form):
     topic = forms.ModelChoiceField(
         queryset=Topic.objects.all(), to_field_name="slug", required=False, empty_label="All topics"
     )
-    kind = forms.ChoiceField(
-        choices=[("", "All kinds"), *MilestoneKind.choices], required=False
-    )
+    kind = forms.ChoiceField(choices=[("", "All kinds"), *MilestoneKind.choices], required=False)
     phase = forms.ChoiceField(required=False)
     when = forms.ChoiceField(choices=WHEN_CHOICES, required=False)
 

@@ -3,18 +3,19 @@ views only choose which, and fetch what a page shows in a fixed number of querie
 
 import datetime as dt
 import functools
-from email.utils import parseaddr
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
+from regulation.dates import Precision, format_fuzzy
 from regulation.models import (
     Commitment,
     CommitmentUpdate,
@@ -35,7 +36,6 @@ from regulation.models import (
     local_day,
     public_models,
 )
-from regulation.dates import Precision, format_fuzzy
 from regulation.views.forms import TimelineFilter
 
 # The home page's key statistic, by the facts' own ids: the NSPCC's count of grooming offences
@@ -184,9 +184,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     today = local_day(now)
     form = TimelineFilter(request.GET or None)
     ignored = form.ignored
-    milestones = list(
-        form.filter(Milestone.objects.published(), at=now).for_listing()
-    )
+    milestones = list(form.filter(Milestone.objects.published(), at=now).for_listing())
     context = {
         "form": form,
         "ignored": ignored,
@@ -267,9 +265,7 @@ def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
     platform = published_or_moved(
         Platform.objects.published().select_related("owner").prefetch_related("sources"), slug
     )
-    commitments = (
-        Commitment.objects.published().for_platform(platform).for_listing()
-    )
+    commitments = Commitment.objects.published().for_platform(platform).for_listing()
     measures = (
         Measure.objects.published()
         .grooming_relevant()
@@ -349,9 +345,9 @@ def source_detail(request: HttpRequest, ref: str) -> HttpResponse:
     context = {
         "source": source,
         "citing": [(label, list(records)) for label, records in citing],
-        "date_changes": DateChange.objects.public().filter(source=source).select_related(
-            "milestone"
-        ),
+        "date_changes": DateChange.objects.public()
+        .filter(source=source)
+        .select_related("milestone"),
         "status_updates": CommitmentUpdate.objects.public()
         .filter(evidence=source)
         .select_related("commitment"),
