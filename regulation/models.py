@@ -5,6 +5,7 @@ This app never imports tracker/: knowledge does not know who watches it.
 """
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Self
 
@@ -14,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import F, Q
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -85,6 +86,23 @@ def slug_at_word_boundary(slug: str, length: int = SLUG_LENGTH) -> str:
         return slug
     cut = slug[: length + 1]
     return cut[: cut.rfind("-")] if "-" in cut else slug[:length]
+
+
+# A stand-in slug: reverse() once per URL name, then put each record's slug in its place.
+_SLUG_PLACEHOLDER = "slug-placeholder"
+
+
+@functools.cache
+def _url_pattern(url_name: str, script_prefix: str, urlconf: str | None) -> str:
+    return reverse(url_name, args=[_SLUG_PLACEHOLDER], urlconf=urlconf)
+
+
+def url_with_slug(url_name: str, slug: str) -> str:
+    """reverse(url_name, args=[slug]), without resolving the pattern again for every record of
+    a long list (a reverse costs more than the rest of a timeline row). A slug needs no quoting."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF  # a test may swap either
+    pattern = _url_pattern(url_name, get_script_prefix(), urlconf)
+    return pattern.replace(_SLUG_PLACEHOLDER, slug, 1)
 
 
 def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
@@ -307,9 +325,14 @@ class MilestoneQuerySet(PublicQuerySet):
         return list(seen)
 
     def for_listing(self):
-        """What a list of milestones shows beside each: its date's history."""
+        """What a list of milestones shows beside each: its date's history (as a plain list:
+        a prefetch into the related manager costs more per row than the rest of the row)."""
         return self.prefetch_related(
-            models.Prefetch("date_changes", queryset=DateChange.objects.order_by("created_at"))
+            models.Prefetch(
+                "date_changes",
+                queryset=DateChange.objects.order_by("created_at", "pk"),
+                to_attr="listed_date_changes",
+            )
         )
 
     def recently_added(self):
@@ -476,7 +499,7 @@ class PublicRecord(Timestamped):
             self._remember_old_slug(kwargs.get("update_fields"))
 
     def get_absolute_url(self) -> str:
-        return reverse(self.url_name, args=[self.slug])
+        return url_with_slug(self.url_name, self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -1049,7 +1072,8 @@ class Milestone(PublicRecord):
     def slip_history(self) -> str:
         """ "first expected March 2025; moved twice", or "" for a date that never moved. Reads
         the date changes as fetched (prefetch them for a list)."""
-        changes = sorted(self.date_changes.all(), key=lambda c: (c.created_at, c.pk))
+        listed = getattr(self, "listed_date_changes", None)
+        changes = listed if listed is not None else list(self.date_changes.order_by("created_at"))
         if not changes:
             return ""
         first = changes[0]

@@ -162,9 +162,11 @@ def group_by_year_and_month(milestones: list[Milestone], today: dt.date) -> list
     placed before the first one that has not yet passed (on the item, its month or its year)."""
     years: list[Year] = []
     marked = False
+    headings: dict[tuple, str] = {}  # formatting a month costs more than the rest of a row
     for milestone in milestones:
         upcoming = not marked and milestone.date_end >= today
-        heading = month_heading(milestone)
+        key = (milestone.date_end, milestone.date_precision, milestone.date)
+        heading = headings.get(key) or headings.setdefault(key, month_heading(milestone))
         if not years or years[-1].year != milestone.date_end.year:
             years.append(Year(milestone.date_end.year, today_before=upcoming))
             marked = marked or upcoming
@@ -215,7 +217,8 @@ def milestone_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             Prefetch(
                 "date_changes",
-                queryset=DateChange.objects.order_by("created_at").select_related("source"),
+                queryset=DateChange.objects.order_by("created_at", "pk").select_related("source"),
+                to_attr="listed_date_changes",
             ),
         ),
         slug,

@@ -1,6 +1,7 @@
 """The public site on the real seed data: every page answers, reads well and links the others."""
 
 import datetime as dt
+import io
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
@@ -239,3 +240,19 @@ def test_robots_points_to_the_sitemap_and_the_sitemap_lists_the_pages(seeded, cl
 
 def test_the_favicon_is_a_static_file_the_layout_links(site):
     assert 'rel="icon" href="/static/regulation/favicon.' in site["/"]
+
+
+def test_the_bench_data_copies_the_seeds_shapes_published_with_sources(seeded, client):
+    from django.core.management import call_command
+
+    milestones = Milestone.objects.published().count()
+    snapchat = Platform.objects.get(slug="snapchat")
+    snapchat_commitments = Commitment.objects.published().for_platform(snapchat).count()
+
+    call_command("generate_bench_data", times=2, stdout=io.StringIO())
+
+    assert Milestone.objects.published().count() == 3 * milestones
+    assert Commitment.objects.published().for_platform(snapchat).count() == 3 * snapchat_commitments
+    copy = Milestone.objects.get(key="M21-b2")
+    assert copy.sources.exists() and copy.date == Milestone.objects.get(key="M21").date
+    assert client.get(copy.get_absolute_url()).status_code == 200
