@@ -360,7 +360,9 @@ class CommitmentQuerySet(PublicQuerySet):
     def for_listing(self):
         """What a list of commitments shows beside each: the published platforms it names."""
         return self.prefetch_related(
-            models.Prefetch("platforms", queryset=Platform.objects.published())
+            models.Prefetch(
+                "platforms", queryset=Platform.objects.published(), to_attr="listed_platforms"
+            )
         )
 
     def count_by_status(self) -> "list[tuple[str, int]]":

@@ -7,7 +7,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import capfirst
+from django.utils.text import Truncator, capfirst
 
 from regulation.models import data_last_updated
 
@@ -79,4 +79,22 @@ def milestone_item(milestone) -> SafeString:
         milestone.title,
         milestone.get_kind_display(),
         format_html('\n  <span class="slipped">{}</span>', capfirst(slipped)) if slipped else "",
+    )
+
+
+@register.simple_tag
+def commitment_item(commitment) -> SafeString:
+    """A commitment's row in a list: what was promised (linked), its status, who and when."""
+    listed = getattr(commitment, "listed_platforms", None)
+    platforms = listed if listed is not None else commitment.platforms.published()
+    names = ", ".join(p.name for p in platforms) or commitment.platform_label
+    return format_html(
+        '<li><a href="{}">{}</a>\n  <span class="tag status-{}">{}</span>\n'
+        '  <span class="meta">{} · made {}</span></li>',
+        commitment.get_absolute_url(),
+        Truncator(commitment.summary).words(30),
+        commitment.delivery_status,
+        commitment.get_delivery_status_display(),
+        names,
+        commitment.made_on_display,
     )
