@@ -174,9 +174,9 @@ def group_by_year_and_month(milestones: list[Milestone], today: dt.date) -> list
         if not months or months[-1].heading != heading:
             months.append(Month(heading, today_before=upcoming and not marked))
             marked = marked or upcoming
-        if upcoming and not marked:
-            milestone.today_before = True
-            marked = True
+        # Set on every row: a template looking up a missing attribute costs an exception.
+        milestone.today_before = upcoming and not marked
+        marked = marked or upcoming
         months[-1].milestones.append(milestone)
     return years
 
