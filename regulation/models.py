@@ -5,6 +5,7 @@ This app never imports tracker/: knowledge does not know who watches it.
 """
 
 import datetime as dt
+import functools
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Max, Q, Value
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -79,6 +80,35 @@ class UncitedRecordsError(ValidationError):
         self.records = records
         names = "; ".join(f"{r._meta.verbose_name} “{r}”" for r in records)
         super().__init__(UNCITED_PUBLISHED.format(records=names), code="uncited")
+
+
+SLUG_LENGTH = 70
+
+
+def slug_at_word_boundary(slug: str, length: int = SLUG_LENGTH) -> str:
+    """The slug cut to length at the last whole word, so an address never ends mid-word
+    ("m21-illegal-harms", not "m21-illegal-har"); a single word longer than length is cut."""
+    if len(slug) <= length:
+        return slug
+    cut = slug[: length + 1]
+    return cut[: cut.rfind("-")] if "-" in cut else slug[:length]
+
+
+# A stand-in slug: reverse() once per URL name, then put each record's slug in its place.
+_SLUG_PLACEHOLDER = "slug-placeholder"
+
+
+@functools.cache
+def _url_pattern(url_name: str, script_prefix: str, urlconf: str | None) -> str:
+    return reverse(url_name, args=[_SLUG_PLACEHOLDER], urlconf=urlconf)
+
+
+def url_with_slug(url_name: str, slug: str) -> str:
+    """reverse(url_name, args=[slug]), without resolving the pattern again for every record of
+    a long list (a reverse costs more than the rest of a timeline row). A slug needs no quoting."""
+    urlconf = get_urlconf() or settings.ROOT_URLCONF  # a test may swap either
+    pattern = _url_pattern(url_name, get_script_prefix(), urlconf)
+    return pattern.replace(_SLUG_PLACEHOLDER, slug, 1)
 
 
 def local_day(at: dt.datetime | dt.date | None = None) -> dt.date:
@@ -180,6 +210,20 @@ def public_models() -> "list[type[PublicRecord]]":
     ]
 
 
+def data_last_updated() -> dt.datetime | None:
+    """When the published knowledge last changed: the latest save of any published record,
+    in one query (one row per kind of record, combined)."""
+    latest = [
+        model.objects.published()
+        .order_by()
+        .values("status")
+        .annotate(last=models.Max("updated_at"))
+        .values_list("last", flat=True)
+        for model in public_models()
+    ]
+    return max(latest[0].union(*latest[1:], all=True), default=None)
+
+
 def published_left_uncited(
     model: "type[PublicRecord]", source_ids, record_ids=None
 ) -> "list[PublicRecord]":
@@ -243,6 +287,35 @@ class PublicQuerySet(NaturalKeyQuerySet):
 
 
 class SourceQuerySet(NaturalKeyQuerySet):
+    def public(self):
+        """Sources a published record cites (or a published milestone's date change or a
+        published commitment's status update rests on): a source only drafts cite would show
+        what the drafts are about."""
+        cited = Q()
+        for model in public_models():
+            through = model.sources.through
+            column = model.sources.field.m2m_field_name()
+            cited |= Q(
+                models.Exists(
+                    through.objects.filter(
+                        source=models.OuterRef("pk"), **{f"{column}__status": Status.PUBLISHED}
+                    )
+                )
+            )
+        cited |= Q(
+            models.Exists(
+                DateChange.objects.public().filter(source=models.OuterRef("pk")).values("pk")
+            )
+        )
+        cited |= Q(
+            models.Exists(
+                CommitmentUpdate.objects.public()
+                .filter(evidence=models.OuterRef("pk"))
+                .values("pk")
+            )
+        )
+        return self.filter(cited)
+
     def delete(self):
         """Refused while a published record cites only sources being deleted."""
         refuse_leaving_uncited(list(self.values_list("pk", flat=True)))
@@ -294,6 +367,38 @@ class MilestoneQuerySet(PublicQuerySet):
     def compliance_deadlines(self):
         return self.filter(kind=Milestone.Kind.COMPLIANCE_DEADLINE)
 
+    def chronological(self):
+        return self.order_by(*CHRONOLOGICAL)
+
+    def of_kind(self, kind: str):
+        return self.filter(kind=kind)
+
+    def in_phase(self, phase: str):
+        return self.filter(phase=phase)
+
+    def phases(self) -> list[str]:
+        """The phases the milestones name, in the order they first arrive on the timeline."""
+        seen: dict[str, None] = {}
+        for phase in (
+            self.exclude(phase="").order_by(*CHRONOLOGICAL).values_list("phase", flat=True)
+        ):
+            seen.setdefault(phase, None)
+        return list(seen)
+
+    def for_listing(self):
+        """What a list of milestones shows beside each: its date's history (as a plain list:
+        a prefetch into the related manager costs more per row than the rest of the row)."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "date_changes",
+                queryset=DateChange.objects.order_by("created_at", "pk"),
+                to_attr="listed_date_changes",
+            )
+        )
+
+    def recently_added(self):
+        return self.order_by("-created_at", "-pk")
+
 
 class CommitmentQuerySet(PublicQuerySet):
     def for_platform(self, platform: "Platform"):
@@ -309,6 +414,61 @@ class CommitmentQuerySet(PublicQuerySet):
     def needs_review(self, at: dt.datetime | dt.date | None = None):
         """Commitments whose review date has arrived: staff should check them for news."""
         return self.filter(review_on__lte=local_day(at))
+
+    def for_measure(self, measure: "Measure"):
+        return self.filter(measures=measure)
+
+    def for_listing(self):
+        """What a list of commitments shows beside each: the published platforms it names."""
+        return self.prefetch_related(
+            models.Prefetch(
+                "platforms", queryset=Platform.objects.published(), to_attr="listed_platforms"
+            )
+        )
+
+    def count_by_status(self) -> "list[tuple[str, int]]":
+        """(status label, how many) for every delivery status, in the choices' order."""
+        counts = dict(
+            self.order_by()
+            .values_list("delivery_status")
+            .annotate(n=models.Count("pk"))
+            .values_list("delivery_status", "n")
+        )
+        return [(label, counts.get(value, 0)) for value, label in DeliveryStatus.choices]
+
+    def scorecard(self, at: dt.datetime | dt.date | None = None) -> "dict[str, list[Commitment]]":
+        """The commitments in the scorecard's groups, each group in the queryset's order."""
+        card: dict[str, list[Commitment]] = {label: [] for label in SCORECARD}
+        for commitment in self:
+            card[commitment.scorecard_group(at=at)].append(commitment)
+        return card
+
+    def recently_added(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class DateChangeQuerySet(models.QuerySet):
+    def public(self):
+        """Moves of published milestones' dates."""
+        return self.filter(milestone__status=Status.PUBLISHED)
+
+    def most_recent_first(self):
+        return self.order_by("-created_at", "-pk")
+
+
+class CommitmentUpdateQuerySet(models.QuerySet):
+    def public(self):
+        """Status updates on published commitments."""
+        return self.filter(commitment__status=Status.PUBLISHED)
+
+    def most_recent_first(self):
+        return self.order_by("-on", "-created_at", "-pk")
+
+
+class ObservationQuerySet(PublicQuerySet):
+    def latest_first(self):
+        """The most recent period first; a figure with no dated period after the dated ones."""
+        return self.order_by(F("period_start").desc(nulls_last=True), "-period_label", "-key")
 
 
 # --- Shared fields -----------------------------------------------------------------------------
@@ -385,16 +545,42 @@ class PublicRecord(Timestamped):
 
     slug_source_field = "name"
 
+    # The URL name of the record's public page (its slug is the argument).
+    url_name = ""
+
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs) -> None:
         if self._state.adding and self.status == Status.PUBLISHED:
             raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
-        if self.slug:
-            super().save(*args, **kwargs)
-        else:
-            self._save_with_new_slug(*args, **kwargs)
+        with transaction.atomic():
+            if self.slug:
+                super().save(*args, **kwargs)
+            else:
+                self._save_with_new_slug(*args, **kwargs)
+            self._remember_old_slug(kwargs.get("update_fields"))
+
+    def get_absolute_url(self) -> str:
+        return url_with_slug(self.url_name, self.slug)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        # The stored slug, so that a save changing it can keep the old address answering.
+        record._stored_slug = record.__dict__.get("slug")
+        return record
+
+    def _remember_old_slug(self, update_fields) -> None:
+        """A changed slug leaves its old address to redirect here, permanently."""
+        old = getattr(self, "_stored_slug", None)
+        if update_fields is not None and "slug" not in update_fields:
+            return
+        if old and old != self.slug:
+            SlugRedirect.objects.update_or_create(
+                model=self._meta.label_lower, old_slug=old, defaults={"object_pk": self.pk}
+            )
+        self._stored_slug = self.slug
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
@@ -430,7 +616,7 @@ class PublicRecord(Timestamped):
 
     def _unique_slug(self) -> str:
         label = getattr(self, self.slug_source_field)
-        base = slugify(f"{self.key or ''} {label}")[:70].rstrip("-") or "record"
+        base = slug_at_word_boundary(slugify(f"{self.key or ''} {label}")) or "record"
         slug, n = base, 2
         while type(self)._default_manager.filter(slug=slug).exclude(pk=self.pk).exists():
             slug, n = f"{base}-{n}", n + 1
@@ -482,6 +668,7 @@ class Organisation(PublicRecord):
     website = WebURLField(blank=True)
 
     search_fields = ORGANISATION_SEARCH
+    url_name = "regulation:organisation"
 
     class Meta:
         ordering = ["name"]
@@ -507,6 +694,16 @@ class PlatformKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class PlatformQuerySet(PublicQuerySet):
+    def with_commitment_counts(self):
+        """Each platform with commitment_count: how many published commitments name it."""
+        return self.annotate(
+            commitment_count=models.Count(
+                "commitments", filter=Q(commitments__status=Status.PUBLISHED), distinct=True
+            )
+        )
+
+
 class Platform(PublicRecord):
     Kind = PlatformKind
 
@@ -522,7 +719,10 @@ class Platform(PublicRecord):
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     website = WebURLField(blank=True)
 
+    objects = PlatformQuerySet.as_manager()
+
     search_fields = PLATFORM_SEARCH
+    url_name = "regulation:platform"
 
     class Meta:
         ordering = ["name"]
@@ -611,6 +811,9 @@ class Source(Timestamped):
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:source", args=[self.ref])
+
     def delete(self, *args, **kwargs):
         """Refused while a published record cites this source and no other."""
         refuse_leaving_uncited([self.pk])
@@ -618,6 +821,11 @@ class Source(Timestamped):
 
     def natural_key(self) -> tuple[str | None]:
         return (self.key,)
+
+    @property
+    def ref(self) -> str:
+        """The source in its address: its key (S02), or its number when it has none."""
+        return self.key or str(self.pk)
 
     @property
     def date_display(self) -> str:
@@ -637,8 +845,40 @@ class Topic(Timestamped):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:topic", args=[self.slug])
+
     def natural_key(self) -> tuple[str]:
         return (self.slug,)
+
+
+class SlugRedirectQuerySet(models.QuerySet):
+    def target(self, model: type[models.Model], old_slug: str) -> int | None:
+        """The pk of the record that once answered to old_slug, if any did."""
+        return (
+            self.filter(model=model._meta.label_lower, old_slug=old_slug)
+            .values_list("object_pk", flat=True)
+            .first()
+        )
+
+
+class SlugRedirect(models.Model):
+    """An address a record answered to before its slug changed: links to it keep working."""
+
+    model = models.CharField(max_length=100, help_text="e.g. regulation.milestone")
+    old_slug = models.SlugField(max_length=80)
+    object_pk = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SlugRedirectQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["model", "old_slug"], name="slug_redirect_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} {self.old_slug} → {self.object_pk}"
 
 
 # --- What the law requires -------------------------------------------------------------------
@@ -696,6 +936,8 @@ class Instrument(PublicRecord):
     slug_source_field = "short_name"
     search_fields = INSTRUMENT_SEARCH
 
+    url_name = "regulation:instrument"
+
     class Meta:
         ordering = ["title"]
         indexes = [INSTRUMENT_SEARCH.index("instrument_search")]
@@ -713,6 +955,18 @@ class Instrument(PublicRecord):
         if not self.short_name:
             self.short_name = self.title[:100]
         return super()._unique_slug()
+
+
+# The topic the curation tags measures with when they bear on online grooming.
+GROOMING_TOPIC = "online-grooming"
+
+
+class MeasureQuerySet(PublicQuerySet):
+    def grooming_relevant(self):
+        return self.filter(pk__in=self.filter(topics__slug=GROOMING_TOPIC).values("pk"))
+
+    def for_topic(self, topic: "Topic"):
+        return self.filter(topics=topic)
 
 
 class Measure(PublicRecord):
@@ -742,8 +996,12 @@ class Measure(PublicRecord):
     relevance = models.TextField(blank=True, help_text="Why it matters against online grooming.")
     topics = models.ManyToManyField(Topic, blank=True, related_name="measures")
 
+    objects = MeasureQuerySet.as_manager()
+
     slug_source_field = "title"
     search_fields = MEASURE_SEARCH
+
+    url_name = "regulation:measure"
 
     class Meta:
         ordering = ["key", "title"]
@@ -818,6 +1076,8 @@ class Milestone(PublicRecord):
     slug_source_field = "title"
     search_fields = MILESTONE_SEARCH
 
+    url_name = "regulation:milestone"
+
     class Meta:
         ordering = list(CHRONOLOGICAL)
         indexes = [
@@ -845,9 +1105,6 @@ class Milestone(PublicRecord):
         if update_fields is not None and {"date", "date_precision"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "date", "date_end"}
         super().save(*args, **kwargs)
-
-    def get_absolute_url(self) -> str:
-        return reverse("regulation:milestone", args=[self.slug])
 
     @property
     def date_text(self) -> str:
@@ -888,6 +1145,25 @@ class Milestone(PublicRecord):
     @property
     def date_iso(self) -> str:
         return iso_fuzzy(self.date, self.date_precision)
+
+    @property
+    def slip_history(self) -> str:
+        """ "first expected March 2025; moved twice", or "" for a date that never moved. Reads
+        the date changes as fetched (prefetch them for a list)."""
+        listed = getattr(self, "listed_date_changes", None)
+        changes = listed if listed is not None else list(self.date_changes.order_by("created_at"))
+        if not changes:
+            return ""
+        first = changes[0]
+        was = "first expected" if first.old_certainty == Certainty.EXPECTED else "first dated"
+        times = {1: "once", 2: "twice"}.get(len(changes), f"{len(changes)} times")
+        return f"{was} {format_fuzzy(first.old_date, first.old_precision)}; moved {times}"
+
+    def days_until(self, at: dt.datetime | dt.date | None = None) -> int:
+        """Days from today to the date; for a month, season, quarter or year, to its last day
+        (the latest it can fall), so a countdown never claims a day no source gives."""
+        target = self.date if self.date_precision == Precision.DAY else self.date_end
+        return (target - local_day(at)).days
 
     @property
     def is_day_exact(self) -> bool:
@@ -972,6 +1248,8 @@ class DateChange(Timestamped):
     )
     history = HistoricalRecords()
 
+    objects = DateChangeQuerySet.as_manager()
+
     class Meta:
         ordering = ["milestone", "created_at"]
         constraints = [
@@ -1008,6 +1286,21 @@ class DeliveryStatus(models.TextChoices):
     NOT_DELIVERED = "not_delivered", "Not delivered"
     WITHDRAWN = "withdrawn", "Withdrawn"
     UNVERIFIED = "unverified", "Unverified"
+
+
+# A platform's scorecard: its commitments in five groups. Overdue (open past its due date) wins
+# over the status; partly delivered counts as delivered and its own label says "partially".
+OVERDUE = "Overdue"
+SCORECARD = ("Delivered", "In progress", OVERDUE, "Not delivered", "Unverified")
+SCORECARD_GROUP = {
+    DeliveryStatus.DELIVERED: "Delivered",
+    DeliveryStatus.PARTIALLY_DELIVERED: "Delivered",
+    DeliveryStatus.ANNOUNCED: "In progress",
+    DeliveryStatus.IN_PROGRESS: "In progress",
+    DeliveryStatus.NOT_DELIVERED: "Not delivered",
+    DeliveryStatus.WITHDRAWN: "Not delivered",
+    DeliveryStatus.UNVERIFIED: "Unverified",
+}
 
 
 class Commitment(PublicRecord):
@@ -1069,6 +1362,8 @@ class Commitment(PublicRecord):
     slug_source_field = "summary"
     search_fields = COMMITMENT_SEARCH
 
+    url_name = "regulation:commitment"
+
     class Meta:
         ordering = ["-made_on", "key"]
         indexes = [COMMITMENT_SEARCH.index("commitment_search")]
@@ -1111,6 +1406,24 @@ class Commitment(PublicRecord):
     @property
     def made_on_display(self) -> str:
         return format_fuzzy(self.made_on, self.made_on_precision)
+
+    @property
+    def due_display(self) -> str:
+        return format_fuzzy(self.due_on, self.due_precision) if self.due_on else ""
+
+    def is_overdue(self, at: dt.datetime | dt.date | None = None) -> bool:
+        """Still open after its due date's whole period is over (as overdue() selects)."""
+        return (
+            self.delivery_status in self.OPEN_STATUSES
+            and self.due_end is not None
+            and self.due_end < local_day(at)
+        )
+
+    def scorecard_group(self, at: dt.datetime | dt.date | None = None) -> str:
+        """Where the commitment stands on its platform's scorecard."""
+        if self.is_overdue(at):
+            return OVERDUE
+        return SCORECARD_GROUP[self.delivery_status]
 
     def record_update(
         self,
@@ -1190,6 +1503,8 @@ class CommitmentUpdate(Timestamped):
     )
     history = HistoricalRecords()
 
+    objects = CommitmentUpdateQuerySet.as_manager()
+
     class Meta:
         ordering = ["commitment", "on", "created_at"]
         constraints = [
@@ -1262,6 +1577,11 @@ class Indicator(PublicRecord):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        # Figures live on the statistics page (built beside this site), each indicator in its
+        # own section.
+        return f"/statistics/#{self.slug}"
+
 
 class Observation(PublicRecord):
     """One figure for a period, with its source. Figures that sources disagree on are both kept."""
@@ -1301,6 +1621,8 @@ class Observation(PublicRecord):
         help_text="Other published values for the same figure that disagree with this one.",
     )
 
+    objects = ObservationQuerySet.as_manager()
+
     slug_source_field = "metric"
 
     class Meta:
@@ -1326,6 +1648,9 @@ class Observation(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.metric} ({self.period_label}): {self.value_text}"
+
+    def get_absolute_url(self) -> str:
+        return f"/statistics/#{self.slug}"
 
     @property
     def is_conflicted(self) -> bool:

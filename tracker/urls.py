@@ -1,5 +1,9 @@
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.generic import TemplateView
+
+from regulation.sitemaps import SITEMAPS
 
 admin.site.site_header = "Online Safety Act tracker"
 admin.site.site_title = "OSA tracker admin"
@@ -7,5 +11,15 @@ admin.site.index_title = "Knowledge base and tracking"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
     path("", include("regulation.urls")),
 ]
+
+# Missing and failed pages in the site's own layout (Django's defaults are bare).
+handler404 = "regulation.views.errors.page_not_found"
+handler500 = "regulation.views.errors.server_error"

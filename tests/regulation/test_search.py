@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from regulation.models import SEARCH_CONFIG, Milestone
 from regulation.search import TYPES_BY_SLUG, highlight, simple
-from regulation.views_search import PER_GROUP, PER_PAGE
+from regulation.views.search import PER_GROUP, PER_PAGE
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
 from tests.regulation.records import (
     make_instrument,
