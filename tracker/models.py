@@ -1,6 +1,6 @@
 import datetime as dt
 
-from django.db import models
+from django.db import models, transaction
 
 
 class HeartbeatQuerySet(models.QuerySet):
@@ -41,3 +41,259 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+# The outbox: who watches what (Subscriber, Subscription, LeadTime), one Reminder row per
+# delivery, and a PlannerRun per pass of the planner. The rules about *when* live in planner.py,
+# the rules about *sending* in sender.py; both act on these rows only.
+
+
+class LeadDays(models.IntegerChoices):
+    # A fixed set: the planner writes one set-based statement covering every choice at once.
+    ON_THE_DAY = 0, "On the day"
+    ONE_DAY = 1, "1 day before"
+    SEVEN_DAYS = 7, "7 days before"
+    FOURTEEN_DAYS = 14, "14 days before"
+    THIRTY_DAYS = 30, "30 days before"
+
+
+DEFAULT_LEAD_DAYS = (30, 7, 1, 0)
+
+
+class ReminderKind(models.TextChoices):
+    DAY = "day", "Reminder before a date known to the day"
+    PERIOD_START = "period_start", "Notice that a date's month, season, quarter or year began"
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+def _choices_check(field: str, choices: type[models.Choices]) -> models.CheckConstraint:
+    """The database refuses a value outside the field's choices (as regulation's choices_check
+    does for text choices; this one also takes integer choices)."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__in": choices.values}),
+        name=f"%(class)s_{field}_in_choices",
+        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
+    )
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def active(self) -> "SubscriberQuerySet":
+        """Confirmed and not unsubscribed: the only addresses anything is ever sent to."""
+        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+
+class Subscriber(models.Model):
+    """An e-mail address that asked for reminders. Nothing is sent until it is confirmed."""
+
+    email = models.EmailField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the address opened its confirmation link."
+    )
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the address unsubscribed from everything."
+    )
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    def confirm(self, *, at: dt.datetime) -> None:
+        """Confirm the address (again, after an unsubscribe): reminders may be sent to it."""
+        self.confirmed_at, self.unsubscribed_at = at, None
+        self.save(update_fields=["confirmed_at", "unsubscribed_at"])
+
+    def unsubscribe(self, *, at: dt.datetime) -> None:
+        """Stop everything, at once and for good: pending reminders are cancelled too. Repeating
+        it changes nothing (the first time is kept)."""
+        with transaction.atomic():
+            type(self).objects.filter(pk=self.pk, unsubscribed_at__isnull=True).update(
+                unsubscribed_at=at
+            )
+            Reminder.objects.filter(
+                subscription__subscriber=self, state=ReminderState.PENDING
+            ).update(state=ReminderState.CANCELLED, updated_at=at)
+        self.refresh_from_db(fields=["unsubscribed_at"])
+
+
+class Subscription(models.Model):
+    """What one subscriber watches: everything, or one milestone, instrument, platform or topic.
+
+    With no target at all it watches every published milestone.
+    """
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    instrument = models.ForeignKey(
+        "regulation.Instrument", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    platform = models.ForeignKey(
+        "regulation.Platform", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    topic = models.ForeignKey(
+        "regulation.Topic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            # At most one target: the planner's matching reads each subscription one way only.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(milestone__isnull=True, instrument__isnull=True, platform__isnull=True)
+                    | models.Q(milestone__isnull=True, instrument__isnull=True, topic__isnull=True)
+                    | models.Q(milestone__isnull=True, platform__isnull=True, topic__isnull=True)
+                    | models.Q(instrument__isnull=True, platform__isnull=True, topic__isnull=True)
+                ),
+                name="subscription_watches_one_target",
+                violation_error_message="A subscription watches one thing, or everything.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} watching {self.target_display}"
+
+    @property
+    def target_display(self) -> str:
+        target = self.milestone or self.instrument or self.platform or self.topic
+        return str(target) if target else "everything"
+
+    def set_lead_days(self, days: "list[int] | tuple[int, ...]") -> None:
+        self.lead_times.exclude(days__in=days).delete()
+        LeadTime.objects.bulk_create(
+            [LeadTime(subscription=self, days=d) for d in days], ignore_conflicts=True
+        )
+
+
+class LeadTime(models.Model):
+    """How many days before a watched date the subscriber wants a reminder."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="lead_times"
+    )
+    days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
+
+    class Meta:
+        ordering = ["-days"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "days"], name="lead_time_once"),
+            _choices_check("days", LeadDays),
+        ]
+
+    def __str__(self) -> str:
+        return LeadDays(self.days).label
+
+
+class ReminderQuerySet(models.QuerySet):
+    def claimable(self, *, at: dt.datetime) -> "ReminderQuerySet":
+        """Pending and not waiting for a retry's backoff to pass."""
+        waited = models.Q(not_before__isnull=True) | models.Q(not_before__lte=at)
+        return self.filter(waited, state=ReminderState.PENDING)
+
+    def stuck(self, *, at: dt.datetime, lease: dt.timedelta) -> "ReminderQuerySet":
+        """Claimed by a sender that has not finished within the lease: it died or hung."""
+        return self.filter(state=ReminderState.SENDING, claimed_at__lt=at - lease)
+
+    def prune_sent(self, *, at: dt.datetime, keep_days: int) -> int:
+        """Delete sent and cancelled rows older than `keep_days`. A row kept while its date can
+        still be planned is what stops a second send; past the grace window it guards nothing."""
+        finished = [ReminderState.SENT, ReminderState.CANCELLED]
+        old = self.filter(state__in=finished, updated_at__lt=at - dt.timedelta(days=keep_days))
+        deleted, _ = old.delete()
+        return deleted
+
+
+class Reminder(models.Model):
+    """One delivery in the outbox. The unique key makes a second row for the same reminder
+    impossible, so planning twice (or by two planners at once) can never send it twice."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="reminders"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    planned_for = models.DateField(help_text="The milestone's date when this was planned.")
+    lead_days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
+    state = models.CharField(
+        max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent before this time (a retry's backoff)."
+    )
+    claim = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The sender run that claimed the row."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "milestone", "kind", "planned_for", "lead_days"],
+                name="reminder_once",
+            ),
+            _choices_check("kind", ReminderKind),
+            _choices_check("state", ReminderState),
+            _choices_check("lead_days", LeadDays),
+        ]
+        indexes = [models.Index(fields=["state", "not_before"], name="reminder_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.milestone_id} for {self.subscription_id}"
+
+
+class PlannerRunQuerySet(models.QuerySet):
+    def prune(self, *, at: dt.datetime, keep_days: int) -> int:
+        deleted, _ = self.filter(started_at__lt=at - dt.timedelta(days=keep_days)).delete()
+        return deleted
+
+
+class PlannerRun(models.Model):
+    """One pass of the planner: the proof that beat, the broker and a worker are alive."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    planned = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    released = models.PositiveIntegerField(
+        default=0, help_text="Rows stuck in sending past the lease, put back to pending."
+    )
+    batches = models.PositiveIntegerField(default=0)
+
+    objects = PlannerRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"Planner run at {self.started_at:%Y-%m-%d %H:%M:%S}"
