@@ -282,3 +282,28 @@ LOGGING = {
     # Django's own console handler (DEBUG only) would print every django.* line a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
 }
+
+# Reminders (tracker/planner.py, tracker/sender.py; README "Reminders").
+# The public address of the site, for the links in e-mails (no trailing slash).
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# A reminder for a day goes out at this hour, local time in Europe/London (0-23).
+REMINDER_SEND_HOUR = env_int("REMINDER_SEND_HOUR", 9, minimum=0)
+if REMINDER_SEND_HOUR > 23:
+    raise ImproperlyConfigured("REMINDER_SEND_HOUR must be an hour of the day, 0 to 23")
+# A reminder whose moment passed more than this many days ago is skipped, not sent late
+# (no "30 days to go" after the deadline); within it, downtime makes a reminder late, never lost.
+REMINDER_GRACE_DAYS = env_int("REMINDER_GRACE_DAYS", 2, minimum=0)
+# A row a sender claimed and did not finish within this many seconds goes back to pending.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 10 * 60, minimum=30)
+# Subscribers per send task (one SMTP connection each), attempts before a reminder fails.
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 200, minimum=1)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8, minimum=1)
+# First retry after about this many seconds, doubling each attempt (with jitter).
+REMINDER_RETRY_SECONDS = env_int("REMINDER_RETRY_SECONDS", 60, minimum=1)
+# Sent and cancelled reminders, and planner runs, are deleted after this many days.
+REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 90, minimum=REMINDER_GRACE_DAYS + 1)
+PLANNER_SECONDS = env_int("PLANNER_SECONDS", 5 * 60, minimum=10)
+CELERY_BEAT_SCHEDULE |= {
+    "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": PLANNER_SECONDS},
+    "prune-reminders": {"task": "tracker.tasks.prune_reminders", "schedule": 60 * 60},
+}
