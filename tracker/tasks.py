@@ -1,10 +1,15 @@
 import datetime as dt
+import logging
 
 from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from tracker.models import Heartbeat
+from tracker.models import Heartbeat, PlannerRun, Reminder
+from tracker.planner import plan
+from tracker.sender import send_batch
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, ignore_result=True)
@@ -23,3 +28,25 @@ def heartbeat(self, sent_at: str | None = None) -> None:
 def prune_heartbeats() -> int:
     """Keep HEARTBEAT_RETENTION_DAYS of heartbeats (beat runs this every hour)."""
     return Heartbeat.objects.prune(at=timezone.now(), keep_days=settings.HEARTBEAT_RETENTION_DAYS)
+
+
+@shared_task(ignore_result=True)
+def plan_reminders() -> None:
+    """Beat runs this every PLANNER_SECONDS: plan what is due, queue the sending."""
+    plan(at=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def send_reminders(subscriber_ids: list[int]) -> None:
+    """Send the due reminders of these subscribers (one batch, one SMTP connection). Safe to run
+    twice: only rows still pending are claimed."""
+    send_batch(subscriber_ids, at=timezone.now())
+
+
+@shared_task(ignore_result=True)
+def prune_reminders() -> None:
+    """Delete sent and cancelled reminders and planner runs past REMINDER_RETENTION_DAYS."""
+    at, keep = timezone.now(), settings.REMINDER_RETENTION_DAYS
+    reminders = Reminder.objects.prune_sent(at=at, keep_days=keep)
+    runs = PlannerRun.objects.prune(at=at, keep_days=keep)
+    logger.info("Pruned %d finished reminders and %d planner runs", reminders, runs)

@@ -7,5 +7,6 @@ admin.site.index_title = "Knowledge base and tracking"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("reminders/", include("tracker.reminder_urls")),
     path("", include("regulation.urls")),
 ]

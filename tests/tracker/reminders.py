@@ -2,6 +2,7 @@
 
 import datetime as dt
 import email
+import email.policy
 import socket
 import threading
 from collections.abc import Iterable
@@ -70,7 +71,7 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.received.append(Received(list(envelope.rcpt_tos), message, session.peer))
         return "250 Message accepted for delivery"
