@@ -2,6 +2,9 @@ import datetime as dt
 
 from django.db import models, transaction
 
+from regulation.dates import Certainty, Precision
+from regulation.models import Status, Verification
+
 
 class HeartbeatQuerySet(models.QuerySet):
     def received_before(self, cutoff: dt.datetime) -> "HeartbeatQuerySet":
@@ -204,11 +207,38 @@ class LeadTime(models.Model):
         return LeadDays(self.days).label
 
 
+def still_holds() -> models.Q:
+    """A reminder that is still true: its milestone is published with the date it was planned
+    for (and, for a day reminder, still day-exact), and its subscriber is still active."""
+    milestone_as_planned = models.Q(
+        planned_for=models.F("milestone__date"), milestone__status=Status.PUBLISHED
+    )
+    day_exact = models.Q(
+        milestone__date_precision=Precision.DAY,
+        milestone__certainty=Certainty.CONFIRMED,
+        milestone__verification=Verification.CONFIRMED,
+    )
+    kind_fits = (models.Q(kind=ReminderKind.DAY) & day_exact) | (
+        models.Q(kind=ReminderKind.PERIOD_START)
+        & ~models.Q(milestone__date_precision=Precision.DAY)
+    )
+    active = models.Q(
+        subscription__subscriber__confirmed_at__isnull=False,
+        subscription__subscriber__unsubscribed_at__isnull=True,
+    )
+    return milestone_as_planned & kind_fits & active
+
+
 class ReminderQuerySet(models.QuerySet):
     def claimable(self, *, at: dt.datetime) -> "ReminderQuerySet":
-        """Pending and not waiting for a retry's backoff to pass."""
+        """Pending, still true (a date moved since planning is not sent, even before the
+        planner cancels it) and not waiting for a retry's backoff to pass."""
         waited = models.Q(not_before__isnull=True) | models.Q(not_before__lte=at)
-        return self.filter(waited, state=ReminderState.PENDING)
+        return self.filter(waited, still_holds(), state=ReminderState.PENDING)
+
+    def outdated(self) -> "ReminderQuerySet":
+        """Pending but no longer true: to be cancelled."""
+        return self.filter(state=ReminderState.PENDING).exclude(still_holds())
 
     def stuck(self, *, at: dt.datetime, lease: dt.timedelta) -> "ReminderQuerySet":
         """Claimed by a sender that has not finished within the lease: it died or hung."""

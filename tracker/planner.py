@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from regulation.dates import Certainty, Precision
@@ -157,22 +156,7 @@ def cancel_outdated(*, at: dt.datetime) -> int:
     """Cancel pending reminders that no longer hold: the date moved (Milestone.move_to()), is no
     longer day-exact, was unpublished, or the subscriber left. A moved date's new reminders are
     planned by the same pass, under the new date."""
-    milestone_now = Q(planned_for=F("milestone__date"), milestone__status=Status.PUBLISHED)
-    day_exact = Q(
-        milestone__date_precision=Precision.DAY,
-        milestone__certainty=Certainty.CONFIRMED,
-        milestone__verification=Verification.CONFIRMED,
-    )
-    still_true = milestone_now & (
-        (Q(kind=ReminderKind.DAY) & day_exact)
-        | (Q(kind=ReminderKind.PERIOD_START) & ~Q(milestone__date_precision=Precision.DAY))
-    )
-    active = Q(
-        subscription__subscriber__confirmed_at__isnull=False,
-        subscription__subscriber__unsubscribed_at__isnull=True,
-    )
-    outdated = Reminder.objects.filter(state=ReminderState.PENDING).exclude(still_true & active)
-    return outdated.update(state=ReminderState.CANCELLED, updated_at=at)
+    return Reminder.objects.outdated().update(state=ReminderState.CANCELLED, updated_at=at)
 
 
 def release_stuck(*, at: dt.datetime) -> int:
