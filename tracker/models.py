@@ -118,21 +118,33 @@ class Subscriber(models.Model):
         return self.confirmed_at is not None and self.unsubscribed_at is None
 
     def confirm(self, *, at: dt.datetime) -> None:
-        """Confirm the address (again, after an unsubscribe): reminders may be sent to it."""
-        self.confirmed_at, self.unsubscribed_at = at, None
+        """The address proved it is its owner's (again, after an unsubscribe)."""
+        self.confirmed_at = self.confirmed_at or at
+        self.unsubscribed_at = None
         self.save(update_fields=["confirmed_at", "unsubscribed_at"])
 
     def unsubscribe(self, *, at: dt.datetime) -> None:
-        """Stop everything, at once and for good: pending reminders are cancelled too. Repeating
-        it changes nothing (the first time is kept)."""
+        """Stop everything, at once: every subscription needs confirming again, pending
+        reminders are cancelled. Repeating it changes nothing (the first time is kept)."""
         with transaction.atomic():
             type(self).objects.filter(pk=self.pk, unsubscribed_at__isnull=True).update(
                 unsubscribed_at=at
             )
+            self.subscriptions.update(confirmed_at=None)
             Reminder.objects.filter(
                 subscription__subscriber=self, state=ReminderState.PENDING
             ).update(state=ReminderState.CANCELLED, updated_at=at)
         self.refresh_from_db(fields=["unsubscribed_at"])
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def confirmed(self) -> "SubscriptionQuerySet":
+        return self.filter(confirmed_at__isnull=False)
+
+    def prune_unconfirmed(self, *, at: dt.datetime, valid_for: dt.timedelta) -> int:
+        """Delete requests whose confirmation link has expired: they can never be confirmed."""
+        deleted, _ = self.filter(confirmed_at__isnull=True, created_at__lt=at - valid_for).delete()
+        return deleted
 
 
 class Subscription(models.Model):
@@ -157,6 +169,13 @@ class Subscription(models.Model):
         "regulation.Topic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Per subscription, not only per address: a form anyone can fill in must not add what a
+    # confirmed address receives without that address confirming it.
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its confirmation link was used; nothing before."
+    )
+
+    objects = SubscriptionQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -180,6 +199,42 @@ class Subscription(models.Model):
     def target_display(self) -> str:
         target = self.milestone or self.instrument or self.platform or self.topic
         return str(target) if target else "everything"
+
+    @classmethod
+    def request(
+        cls, email: str, *, lead_days: "list[int]", **target: models.Model | None
+    ) -> "Subscription":
+        """A new, unconfirmed request to watch `target`: nothing changes for the address until
+        its confirmation link is used, whoever filled in the form."""
+        with transaction.atomic():
+            subscriber, _ = Subscriber.objects.get_or_create(email=email.strip().lower())
+            subscription = cls.objects.create(subscriber=subscriber, **target)
+            subscription.set_lead_days(lead_days)
+        return subscription
+
+    def same_target(self) -> "SubscriptionQuerySet":
+        return Subscription.objects.filter(
+            subscriber=self.subscriber_id,
+            milestone=self.milestone_id,
+            instrument=self.instrument_id,
+            platform=self.platform_id,
+            topic=self.topic_id,
+        ).exclude(pk=self.pk)
+
+    def confirm(self, *, at: dt.datetime) -> "Subscription":
+        """Confirm the request and its address. A confirmed subscription to the same target
+        takes the new lead times instead (its outbox rows keep guarding against a resend).
+        Returns the subscription now in force. Confirming twice changes nothing more."""
+        with transaction.atomic():
+            self.subscriber.confirm(at=at)
+            existing = self.same_target().confirmed().select_for_update().first()
+            if existing is None:
+                self.confirmed_at = self.confirmed_at or at
+                self.save(update_fields=["confirmed_at"])
+                return self
+            existing.set_lead_days(list(self.lead_times.values_list("days", flat=True)))
+            self.delete()
+            return existing
 
     def set_lead_days(self, days: "list[int] | tuple[int, ...]") -> None:
         self.lead_times.exclude(days__in=days).delete()
@@ -223,6 +278,7 @@ def still_holds() -> models.Q:
         & ~models.Q(milestone__date_precision=Precision.DAY)
     )
     active = models.Q(
+        subscription__confirmed_at__isnull=False,
         subscription__subscriber__confirmed_at__isnull=False,
         subscription__subscriber__unsubscribed_at__isnull=True,
     )

@@ -84,7 +84,8 @@ def _insert_sql(select_columns: str, joins: str, conditions: str) -> str:
         f"FROM {_table(Subscription)} s "
         f"JOIN {_table(Subscriber)} sub ON sub.id = s.subscriber_id {joins} "
         f"CROSS JOIN {_table(Milestone)} m "
-        "WHERE sub.confirmed_at IS NOT NULL AND sub.unsubscribed_at IS NULL "
+        "WHERE s.confirmed_at IS NOT NULL AND sub.confirmed_at IS NOT NULL "
+        "AND sub.unsubscribed_at IS NULL "
         f"AND m.status = %s AND {conditions} AND {_watches_milestone_sql()} "
         "ON CONFLICT DO NOTHING"
     )

@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 
 from regulation.models import Source, local_day
 from tracker.ics import calendar
-from tracker.links import absolute, unsubscribe_url
+from tracker.links import absolute, manage_url, unsubscribe_url
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -115,7 +115,12 @@ def build_message(
     """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file."""
     items = _items(reminders, at=at)
     unsubscribe = unsubscribe_url(subscriber)
-    context = {"items": items, "unsubscribe_url": unsubscribe, "site_url": settings.SITE_URL}
+    context = {
+        "items": items,
+        "unsubscribe_url": unsubscribe,
+        "manage_url": manage_url(subscriber),
+        "site_url": settings.SITE_URL,
+    }
     # The same reminders always give the same Message-ID: should a crash make the sender send
     # a message again, mail software can recognise the copy.
     ids = ",".join(str(r.pk) for r in sorted(reminders, key=lambda r: r.pk))

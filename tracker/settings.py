@@ -309,3 +309,14 @@ CELERY_BEAT_SCHEDULE |= {
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": PLANNER_SECONDS},
     "prune-reminders": {"task": "tracker.tasks.prune_reminders", "schedule": 60 * 60},
 }
+# Subscribing is limited per hour, per address (nothing more is sent to it) and per client.
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3, minimum=1)
+SUBSCRIBE_LIMIT_PER_CLIENT = env_int("SUBSCRIBE_LIMIT_PER_CLIENT", 20, minimum=1)
+# The rate limits live in the cache: set CACHE_URL (redis://...) when several web processes
+# run, so they share one count; without it each process counts on its own (local memory).
+_cache_url = env_str("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}

@@ -42,8 +42,12 @@ def make_subscriber(*, confirmed: bool = True, email_address: str = "") -> Subsc
 def subscribe(
     subscriber: Subscriber | None = None, lead_days: Iterable[int] = DEFAULT_LEAD_DAYS, **target
 ) -> Subscription:
-    """A subscription to `target` (milestone=, platform=, ...; nothing for everything)."""
-    subscription = Subscription.objects.create(subscriber=subscriber or make_subscriber(), **target)
+    """A subscription to `target` (milestone=, platform=, ...; nothing for everything),
+    confirmed when its subscriber is."""
+    subscriber = subscriber or make_subscriber()
+    subscription = Subscription.objects.create(
+        subscriber=subscriber, confirmed_at=subscriber.confirmed_at, **target
+    )
     subscription.set_lead_days(list(lead_days))
     return subscription
 

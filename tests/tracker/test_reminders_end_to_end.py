@@ -160,8 +160,7 @@ def test_a_confirmed_subscriber_gets_the_reminder_by_email_through_a_real_worker
     deadline = _today() + dt.timedelta(days=7)
     milestone = make_day_exact_milestone(date=deadline, title="Children's risk assessments due")
     subscriber = Subscriber.objects.create(email="reader@example.org")
-    subscribe(subscriber, milestone=milestone, lead_days=[30, 7, 1, 0])
-    subscriber.confirm(at=timezone.now())
+    subscribe(subscriber, milestone=milestone, lead_days=[30, 7, 1, 0]).confirm(at=timezone.now())
     workers.start()
 
     plan(at=timezone.now())
