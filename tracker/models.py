@@ -300,6 +300,19 @@ class ReminderQuerySet(models.QuerySet):
         """Claimed by a sender that has not finished within the lease: it died or hung."""
         return self.filter(state=ReminderState.SENDING, claimed_at__lt=at - lease)
 
+    def resend(self, *, at: dt.datetime) -> int:
+        """Staff's resend: the chosen rows go back to pending, attempts and errors cleared, for
+        the next planner run to queue. Rows a sender holds right now are left alone."""
+        return self.exclude(state=ReminderState.SENDING).update(
+            state=ReminderState.PENDING,
+            attempts=0,
+            last_error="",
+            not_before=None,
+            claim=None,
+            claimed_at=None,
+            updated_at=at,
+        )
+
     def prune_sent(self, *, at: dt.datetime, keep_days: int) -> int:
         """Delete sent and cancelled rows older than `keep_days`. A row kept while its date can
         still be planned is what stops a second send; past the grace window it guards nothing."""

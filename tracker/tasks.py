@@ -5,7 +5,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from tracker.models import Heartbeat, PlannerRun, Reminder
+from tracker.links import CONFIRMATION_VALID_FOR
+from tracker.models import Heartbeat, PlannerRun, Reminder, Subscription
 from tracker.planner import plan
 from tracker.sender import send_batch
 
@@ -45,8 +46,15 @@ def send_reminders(subscriber_ids: list[int]) -> None:
 
 @shared_task(ignore_result=True)
 def prune_reminders() -> None:
-    """Delete sent and cancelled reminders and planner runs past REMINDER_RETENTION_DAYS."""
+    """Delete sent and cancelled reminders and planner runs past REMINDER_RETENTION_DAYS, and
+    subscription requests whose confirmation link expired."""
     at, keep = timezone.now(), settings.REMINDER_RETENTION_DAYS
     reminders = Reminder.objects.prune_sent(at=at, keep_days=keep)
     runs = PlannerRun.objects.prune(at=at, keep_days=keep)
-    logger.info("Pruned %d finished reminders and %d planner runs", reminders, runs)
+    requests = Subscription.objects.prune_unconfirmed(at=at, valid_for=CONFIRMATION_VALID_FOR)
+    logger.info(
+        "Pruned %d finished reminders, %d planner runs and %d expired subscription requests",
+        reminders,
+        runs,
+        requests,
+    )

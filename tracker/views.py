@@ -8,14 +8,14 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tracker import links
+from tracker import health, links
 from tracker.forms import LeadDaysForm, SubscribeForm
 from tracker.models import Subscriber, Subscription
 from tracker.ratelimit import allow
@@ -153,3 +153,21 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "tracker/unsubscribe.html")
     subscriber.unsubscribe(at=timezone.now())
     return render(request, "tracker/unsubscribed.html")
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database, the broker and the planner (run within three periods) are all
+    well; 503 naming what is not."""
+    at = timezone.now()
+    database = health.database_ok()
+    last_run = health.planner_last_run() if database else None
+    checks = {
+        "database": database,
+        "broker": health.broker_ok(),
+        "planner": health.planner_ok(last_run, at=at),
+    }
+    body = {name: "ok" if ok else "failing" for name, ok in checks.items()}
+    body["planner_last_run"] = last_run.isoformat() if last_run else None
+    response = JsonResponse(body, status=200 if all(checks.values()) else 503)
+    response["Cache-Control"] = "no-store"
+    return response
