@@ -73,6 +73,11 @@ def _watches_milestone_sql() -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
+def _only(milestone: Milestone | None) -> tuple[str, list]:
+    """SQL (and its parameter) limiting a pass to one milestone, for remind_now."""
+    return (" AND m.id = %s", [milestone.pk]) if milestone else ("", [])
+
+
 def _insert_sql(select_columns: str, joins: str, conditions: str) -> str:
     # ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): a row another planner inserted
     # meanwhile is simply there, not an error. The WHERE clause is what SQLite needs to read
@@ -91,7 +96,7 @@ def _insert_sql(select_columns: str, joins: str, conditions: str) -> str:
     )
 
 
-def plan_day_reminders(*, at: dt.datetime) -> int:
+def plan_day_reminders(*, at: dt.datetime, milestone: Milestone | None = None) -> int:
     """Create every lead-time reminder for a day-exact date that is due by `at` and within the
     grace window, in one INSERT ... SELECT. Returns how many were created."""
     last = last_due_day(at)
@@ -103,9 +108,10 @@ def plan_day_reminders(*, at: dt.datetime) -> int:
         windows.append("(lt.days = %s AND m.date BETWEEN %s AND %s)")
         lead = dt.timedelta(days=days)
         window_params += [days, _date(first + lead), _date(last + lead)]
+    only, only_params = _only(milestone)
     conditions = (
         "m.date_precision = %s AND m.certainty = %s AND m.verification = %s "
-        f"AND ({' OR '.join(windows)})"
+        f"AND ({' OR '.join(windows)}){only}"
     )
     sql = _insert_sql(
         "%s, m.date, lt.days, %s",
@@ -123,19 +129,21 @@ def plan_day_reminders(*, at: dt.datetime) -> int:
         Certainty.CONFIRMED,
         Verification.CONFIRMED,
         *window_params,
+        *only_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
 
 
-def plan_period_notices(*, at: dt.datetime) -> int:
+def plan_period_notices(*, at: dt.datetime, milestone: Milestone | None = None) -> int:
     """Create a notice for each watched date known only to the month, season, quarter or year
     whose period began by `at` (within the grace window): no lead times, one notice each."""
     last = last_due_day(at)
     first = last - dt.timedelta(days=settings.REMINDER_GRACE_DAYS)
+    only, only_params = _only(milestone)
     sql = _insert_sql(
-        "%s, m.date, 0, %s", "", "m.date_precision <> %s AND m.date BETWEEN %s AND %s"
+        "%s, m.date, 0, %s", "", f"m.date_precision <> %s AND m.date BETWEEN %s AND %s{only}"
     )
     stamp = connection.ops.adapt_datetimefield_value(at)
     params = [
@@ -147,6 +155,7 @@ def plan_period_notices(*, at: dt.datetime) -> int:
         Precision.DAY,
         _date(first),
         _date(last),
+        *only_params,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
