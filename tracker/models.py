@@ -198,7 +198,7 @@ class Subscription(models.Model):
     @property
     def target_display(self) -> str:
         target = self.milestone or self.instrument or self.platform or self.topic
-        return str(target) if target else "everything"
+        return str(target) if target else "every date on the timeline"
 
     @classmethod
     def request(

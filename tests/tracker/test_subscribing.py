@@ -147,7 +147,7 @@ def test_the_manage_page_changes_lead_times_and_stops_one_subscription(client):
     client.post(url, {"subscription": dropped.pk, "action": "delete"})
 
     assert page.status_code == 200
-    assert b"<h2>Everything</h2>" in page.content
+    assert b"<h2>Every date on the timeline</h2>" in page.content
     assert list(kept.lead_times.values_list("days", flat=True)) == [1]
     assert list(subscriber.subscriptions.all()) == [kept]
 
