@@ -67,6 +67,7 @@ DEFAULT_LEAD_DAYS = (30, 7, 1, 0)
 class ReminderKind(models.TextChoices):
     DAY = "day", "Reminder before a date known to the day"
     PERIOD_START = "period_start", "Notice that a date's month, season, quarter or year began"
+    DATE_CHANGED = "date_changed", "Notice that a date moved or was confirmed"
 
 
 class ReminderState(models.TextChoices):
@@ -282,7 +283,10 @@ def still_holds() -> models.Q:
         subscription__subscriber__confirmed_at__isnull=False,
         subscription__subscriber__unsubscribed_at__isnull=True,
     )
-    return milestone_as_planned & kind_fits & active
+    # A change notice tells of a change that happened: it holds while the milestone is public,
+    # even if the date moved again since (the next notice tells of that move).
+    change_notice = models.Q(kind=ReminderKind.DATE_CHANGED, milestone__status=Status.PUBLISHED)
+    return ((milestone_as_planned & kind_fits) | change_notice) & active
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -334,6 +338,14 @@ class Reminder(models.Model):
     )
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     planned_for = models.DateField(help_text="The milestone's date when this was planned.")
+    date_change = models.ForeignKey(
+        "regulation.DateChange",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The change a date-change notice tells of.",
+    )
     lead_days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
     state = models.CharField(
         max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING
@@ -358,7 +370,20 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["subscription", "milestone", "kind", "planned_for", "lead_days"],
+                condition=models.Q(date_change__isnull=True),
                 name="reminder_once",
+            ),
+            # One notice per subscription and change: a date moved away and back again is two
+            # changes, each told once.
+            models.UniqueConstraint(
+                fields=["subscription", "date_change"],
+                condition=models.Q(date_change__isnull=False),
+                name="date_change_notice_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=ReminderKind.DATE_CHANGED, date_change__isnull=False)
+                | (~models.Q(kind=ReminderKind.DATE_CHANGED) & models.Q(date_change__isnull=True)),
+                name="reminder_change_notice_names_its_change",
             ),
             _choices_check("kind", ReminderKind),
             _choices_check("state", ReminderState),

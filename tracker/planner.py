@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from regulation.dates import Certainty, Precision
-from regulation.models import Milestone, Status, Verification
+from regulation.models import DateChange, Milestone, Status, Verification
 from tracker.models import (
     LeadDays,
     LeadTime,
@@ -78,17 +78,20 @@ def _only(milestone: Milestone | None) -> tuple[str, list]:
     return (" AND m.id = %s", [milestone.pk]) if milestone else ("", [])
 
 
-def _insert_sql(select_columns: str, joins: str, conditions: str) -> str:
+def _insert_sql(
+    select_columns: str, joins: str, conditions: str, *, milestone_joins: str = "", event: str = ""
+) -> str:
     # ON CONFLICT DO NOTHING (PostgreSQL and SQLite alike): a row another planner inserted
     # meanwhile is simply there, not an error. The WHERE clause is what SQLite needs to read
     # the ON CONFLICT as the insert's, not as part of a join.
     return (
         f"INSERT INTO {_table(Reminder)} (subscription_id, milestone_id, kind, planned_for,"
-        " lead_days, state, attempts, last_error, created_at, updated_at) "
-        f"SELECT s.id, m.id, {select_columns}, 0, '', %s, %s "
+        f" lead_days, state, attempts, last_error, created_at, updated_at{event and ', '}"
+        f"{event and 'date_change_id'}) "
+        f"SELECT s.id, m.id, {select_columns}, 0, '', %s, %s{event and ', '}{event} "
         f"FROM {_table(Subscription)} s "
         f"JOIN {_table(Subscriber)} sub ON sub.id = s.subscriber_id {joins} "
-        f"CROSS JOIN {_table(Milestone)} m "
+        f"CROSS JOIN {_table(Milestone)} m {milestone_joins} "
         "WHERE s.confirmed_at IS NOT NULL AND sub.confirmed_at IS NOT NULL "
         "AND sub.unsubscribed_at IS NULL "
         f"AND m.status = %s AND {conditions} AND {_watches_milestone_sql()} "
@@ -162,6 +165,35 @@ def plan_period_notices(*, at: dt.datetime, milestone: Milestone | None = None) 
         return cursor.rowcount
 
 
+def plan_change_notices(*, at: dt.datetime) -> int:
+    """Create one notice per subscriber watching a milestone for each move or confirmation of
+    its date (DateChange, written by Milestone.move_to()) made after the subscription was
+    confirmed, up to `at` and within the grace window."""
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    since = connection.ops.adapt_datetimefield_value(
+        at - dt.timedelta(days=settings.REMINDER_GRACE_DAYS)
+    )
+    sql = _insert_sql(
+        "%s, dc.new_date, 0, %s",
+        "",
+        "dc.created_at > s.confirmed_at AND dc.created_at > %s AND dc.created_at <= %s",
+        milestone_joins=f"JOIN {_table(DateChange)} dc ON dc.milestone_id = m.id",
+        event="dc.id",
+    )
+    params = [
+        ReminderKind.DATE_CHANGED,
+        ReminderState.PENDING,
+        stamp,
+        stamp,
+        Status.PUBLISHED,
+        since,
+        stamp,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def cancel_outdated(*, at: dt.datetime) -> int:
     """Cancel pending reminders that no longer hold: the date moved (Milestone.move_to()), is no
     longer day-exact, was unpublished, or the subscriber left. A moved date's new reminders are
@@ -201,7 +233,9 @@ def plan(*, at: dt.datetime) -> PlannerRun:
     with transaction.atomic():
         released = release_stuck(at=at)
         cancelled = cancel_outdated(at=at)
-        planned = plan_day_reminders(at=at) + plan_period_notices(at=at)
+        planned = (
+            plan_day_reminders(at=at) + plan_period_notices(at=at) + plan_change_notices(at=at)
+        )
         queued = 0
         for batch in batches(subscribers_to_send(at=at), settings.REMINDER_BATCH_SIZE):
             enqueue_on_commit(send_reminders, args=[batch])

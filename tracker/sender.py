@@ -21,7 +21,8 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import F, Prefetch
 from django.template.loader import render_to_string
 
-from regulation.models import Source, local_day
+from regulation.dates import Certainty, format_fuzzy
+from regulation.models import DateChange, Source, local_day
 from tracker.ics import calendar
 from tracker.links import absolute, manage_url, unsubscribe_url
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
@@ -71,28 +72,46 @@ def claimed_reminders(token: uuid.UUID) -> list[Reminder]:
     sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
     return list(
         Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
-        .select_related("milestone", "subscription__subscriber")
+        .select_related("milestone", "subscription__subscriber", "date_change__source")
         .prefetch_related(sources)
-        .order_by("planned_for", "milestone_id", "-lead_days")
+        .order_by("milestone__date", "milestone_id", "-lead_days", "date_change__created_at")
     )
 
 
+def _change_text(change: DateChange) -> str:
+    old = format_fuzzy(change.old_date, change.old_precision)
+    new = format_fuzzy(change.new_date, change.new_precision)
+    if old == new and change.new_certainty == Certainty.CONFIRMED:
+        return f"Date confirmed: {new}"
+    expected = " (expected)" if change.new_certainty == Certainty.EXPECTED else ""
+    return f"Date changed: {old} → {new}{expected}"
+
+
 def _items(reminders: list[Reminder], *, at: dt.datetime) -> list[dict]:
-    """One entry per milestone (two lead times due together make one entry, not two)."""
+    """One entry per milestone: its reminders due now (two lead times due together make one
+    line, not two) and the changes to its date it has not been told of."""
     today = local_day(at)
     items: dict[int, dict] = {}
     for reminder in reminders:
         milestone = reminder.milestone
-        items.setdefault(
+        item = items.setdefault(
             milestone.pk,
             {
                 "milestone": milestone,
                 "url": absolute(milestone.get_absolute_url()),
                 "sources": list(milestone.sources.all()),
-                "period_notice": reminder.kind == ReminderKind.PERIOD_START,
+                "reminded": False,
+                "period_notice": False,
                 "days_left": (milestone.date - today).days,
+                "changes": [],
             },
         )
+        if reminder.kind == ReminderKind.DATE_CHANGED:
+            change = reminder.date_change
+            item["changes"].append({"change": change, "text": _change_text(change)})
+        else:
+            item["reminded"] = True
+            item["period_notice"] = reminder.kind == ReminderKind.PERIOD_START
     return list(items.values())
 
 
@@ -101,6 +120,13 @@ def _subject(items: list[dict]) -> str:
         return f"{len(items)} dates you watch on the Online Safety Act tracker"
     item = items[0]
     milestone = item["milestone"]
+    if not item["reminded"]:
+        what = (
+            "Date confirmed"
+            if item["changes"][-1]["text"].startswith("Date confirmed")
+            else "Date changed"
+        )
+        return f"{what}: {milestone.title}"
     if item["period_notice"]:
         return f"Now: {milestone.date_text} – {milestone.title}"
     if item["days_left"] <= 0:
