@@ -1,7 +1,15 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
-from tracker.models import Heartbeat, LeadTime, PlannerRun, Reminder, Subscriber, Subscription
+from tracker.models import (
+    FollowUp,
+    Heartbeat,
+    LeadTime,
+    PlannerRun,
+    Reminder,
+    Subscriber,
+    Subscription,
+)
 
 
 @admin.register(Heartbeat)
@@ -107,4 +115,16 @@ class PlannerRunAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["kind", "commitment", "milestone", "occasion", "state", "sent_at"]
+    list_filter = ["state", "kind", "occasion"]
+    list_select_related = ["commitment", "milestone"]
+    readonly_fields = [f.name for f in FollowUp._meta.fields]
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
         return False

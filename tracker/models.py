@@ -421,3 +421,59 @@ class PlannerRun(models.Model):
 
     def __str__(self) -> str:
         return f"Planner run at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Staff follow-ups --------------------------------------------------------------------------
+
+
+class FollowUpKind(models.TextChoices):
+    REVIEW_DUE = "review_due", "A commitment's review date arrived"
+    COMMITMENT_DUE = "commitment_due", "A commitment's due date arrived"
+    EXPECTED_PASSED = "expected_passed", "An expected date passed unconfirmed"
+
+
+class FollowUp(models.Model):
+    """A record staff should check, once per occasion (the date that made it due): the same
+    outbox discipline as reminders, one unique row per occasion, claimed before it is sent."""
+
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    commitment = models.ForeignKey(
+        "regulation.Commitment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    occasion = models.DateField(help_text="The date that made the record due for a check.")
+    state = models.CharField(
+        max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "commitment", "occasion"],
+                condition=models.Q(commitment__isnull=False),
+                name="follow_up_once_per_commitment_occasion",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "milestone", "occasion"],
+                condition=models.Q(milestone__isnull=False),
+                name="follow_up_once_per_milestone_occasion",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(commitment__isnull=True) ^ models.Q(milestone__isnull=True),
+                name="follow_up_names_one_record",
+            ),
+            _choices_check("kind", FollowUpKind),
+            _choices_check("state", ReminderState),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.commitment or self.milestone} ({self.occasion})"

@@ -3,11 +3,14 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
+from tracker import follow_ups
 from tracker.links import CONFIRMATION_VALID_FOR
 from tracker.models import Heartbeat, PlannerRun, Reminder, Subscription
 from tracker.planner import plan
+from tracker.queue import enqueue_on_commit
 from tracker.sender import send_batch
 
 logger = logging.getLogger(__name__)
@@ -33,8 +36,22 @@ def prune_heartbeats() -> int:
 
 @shared_task(ignore_result=True)
 def plan_reminders() -> None:
-    """Beat runs this every PLANNER_SECONDS: plan what is due, queue the sending."""
-    plan(at=timezone.now())
+    """Beat runs this every PLANNER_SECONDS: plan what is due, queue the sending; the same
+    for the staff follow-ups."""
+    at = timezone.now()
+    plan(at=at)
+    with transaction.atomic():
+        follow_ups.release_stuck(at=at)
+        created = follow_ups.plan_follow_ups(at=at)
+        if follow_ups.has_pending():
+            enqueue_on_commit(send_staff_follow_ups)
+    if created:
+        logger.info("Planner: %d staff follow-ups planned", created)
+
+
+@shared_task(ignore_result=True)
+def send_staff_follow_ups() -> None:
+    follow_ups.send_follow_ups(at=timezone.now())
 
 
 @shared_task(ignore_result=True)

@@ -29,7 +29,7 @@ from tests.tracker.reminders import (
     subscribe,
 )
 from tracker.celery import app
-from tracker.models import Reminder, ReminderState, Subscriber
+from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
 from tracker.planner import plan
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -297,10 +297,13 @@ def test_a_date_moved_after_planning_sends_for_the_new_date_only(workers, smtp):
     time.sleep(1)
     [received] = smtp.received
     assert received.message["Subject"] == f"In 1 day: {milestone.title}"
+    # The same e-mail tells of the move.
+    assert "Date changed:" in received.message.get_body(("plain",)).get_content()
     old_date = new_date + dt.timedelta(days=6)
     assert Reminder.objects.get(planned_for=old_date).state == ReminderState.CANCELLED
+    day_reminder = Reminder.objects.filter(planned_for=new_date, kind=ReminderKind.DAY)
     _wait_for(
-        lambda: Reminder.objects.get(planned_for=new_date).state == ReminderState.SENT,
+        lambda: day_reminder.get().state == ReminderState.SENT,
         "the reminder for the new date was not marked sent",
         workers,
     )
