@@ -1,6 +1,9 @@
 import datetime as dt
 
-from django.db import models
+from django.db import models, transaction
+
+from regulation.dates import Certainty, Precision
+from regulation.models import Status, Verification
 
 
 class HeartbeatQuerySet(models.QuerySet):
@@ -41,3 +44,436 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker} at {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Reminders ---------------------------------------------------------------------------------
+# The outbox: who watches what (Subscriber, Subscription, LeadTime), one Reminder row per
+# delivery, and a PlannerRun per pass of the planner. The rules about *when* live in planner.py,
+# the rules about *sending* in sender.py; both act on these rows only.
+
+
+class LeadDays(models.IntegerChoices):
+    # A fixed set: the planner writes one set-based statement covering every choice at once.
+    ON_THE_DAY = 0, "On the day"
+    ONE_DAY = 1, "1 day before"
+    SEVEN_DAYS = 7, "7 days before"
+    FOURTEEN_DAYS = 14, "14 days before"
+    THIRTY_DAYS = 30, "30 days before"
+
+
+DEFAULT_LEAD_DAYS = (30, 7, 1, 0)
+
+
+class ReminderKind(models.TextChoices):
+    DAY = "day", "Reminder before a date known to the day"
+    PERIOD_START = "period_start", "Notice that a date's month, season, quarter or year began"
+    DATE_CHANGED = "date_changed", "Notice that a date moved or was confirmed"
+
+
+class ReminderState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+def _choices_check(field: str, choices: type[models.Choices]) -> models.CheckConstraint:
+    """The database refuses a value outside the field's choices (as regulation's choices_check
+    does for text choices; this one also takes integer choices)."""
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{field}__in": choices.values}),
+        name=f"%(class)s_{field}_in_choices",
+        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
+    )
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def active(self) -> "SubscriberQuerySet":
+        """Confirmed and not unsubscribed: the only addresses anything is ever sent to."""
+        return self.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+
+class Subscriber(models.Model):
+    """An e-mail address that asked for reminders. Nothing is sent until it is confirmed."""
+
+    email = models.EmailField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the address opened its confirmation link."
+    )
+    unsubscribed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the address unsubscribed from everything."
+    )
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+    def confirm(self, *, at: dt.datetime) -> None:
+        """The address proved it is its owner's (again, after an unsubscribe)."""
+        self.confirmed_at = self.confirmed_at or at
+        self.unsubscribed_at = None
+        self.save(update_fields=["confirmed_at", "unsubscribed_at"])
+
+    def unsubscribe(self, *, at: dt.datetime) -> None:
+        """Stop everything, at once: every subscription needs confirming again, pending
+        reminders are cancelled. Repeating it changes nothing (the first time is kept)."""
+        with transaction.atomic():
+            type(self).objects.filter(pk=self.pk, unsubscribed_at__isnull=True).update(
+                unsubscribed_at=at
+            )
+            self.subscriptions.update(confirmed_at=None)
+            Reminder.objects.filter(
+                subscription__subscriber=self, state=ReminderState.PENDING
+            ).update(state=ReminderState.CANCELLED, updated_at=at)
+        self.refresh_from_db(fields=["unsubscribed_at"])
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def confirmed(self) -> "SubscriptionQuerySet":
+        return self.filter(confirmed_at__isnull=False)
+
+    def prune_unconfirmed(self, *, at: dt.datetime, valid_for: dt.timedelta) -> int:
+        """Delete requests whose confirmation link has expired: they can never be confirmed."""
+        deleted, _ = self.filter(confirmed_at__isnull=True, created_at__lt=at - valid_for).delete()
+        return deleted
+
+
+class Subscription(models.Model):
+    """What one subscriber watches: everything, or one milestone, instrument, platform or topic.
+
+    With no target at all it watches every published milestone.
+    """
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    instrument = models.ForeignKey(
+        "regulation.Instrument", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    platform = models.ForeignKey(
+        "regulation.Platform", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    topic = models.ForeignKey(
+        "regulation.Topic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Per subscription, not only per address: a form anyone can fill in must not add what a
+    # confirmed address receives without that address confirming it.
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its confirmation link was used; nothing before."
+    )
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            # At most one target: the planner's matching reads each subscription one way only.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(milestone__isnull=True, instrument__isnull=True, platform__isnull=True)
+                    | models.Q(milestone__isnull=True, instrument__isnull=True, topic__isnull=True)
+                    | models.Q(milestone__isnull=True, platform__isnull=True, topic__isnull=True)
+                    | models.Q(instrument__isnull=True, platform__isnull=True, topic__isnull=True)
+                ),
+                name="subscription_watches_one_target",
+                violation_error_message="A subscription watches one thing, or everything.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subscriber} watching {self.target_display}"
+
+    @property
+    def target_display(self) -> str:
+        target = self.milestone or self.instrument or self.platform or self.topic
+        return str(target) if target else "every date on the timeline"
+
+    @classmethod
+    def request(
+        cls, email: str, *, lead_days: "list[int]", **target: models.Model | None
+    ) -> "Subscription":
+        """A new, unconfirmed request to watch `target`: nothing changes for the address until
+        its confirmation link is used, whoever filled in the form."""
+        with transaction.atomic():
+            subscriber, _ = Subscriber.objects.get_or_create(email=email.strip().lower())
+            subscription = cls.objects.create(subscriber=subscriber, **target)
+            subscription.set_lead_days(lead_days)
+        return subscription
+
+    def same_target(self) -> "SubscriptionQuerySet":
+        return Subscription.objects.filter(
+            subscriber=self.subscriber_id,
+            milestone=self.milestone_id,
+            instrument=self.instrument_id,
+            platform=self.platform_id,
+            topic=self.topic_id,
+        ).exclude(pk=self.pk)
+
+    def confirm(self, *, at: dt.datetime) -> "Subscription":
+        """Confirm the request and its address. A confirmed subscription to the same target
+        takes the new lead times instead (its outbox rows keep guarding against a resend).
+        Returns the subscription now in force. Confirming twice changes nothing more."""
+        with transaction.atomic():
+            self.subscriber.confirm(at=at)
+            existing = self.same_target().confirmed().select_for_update().first()
+            if existing is None:
+                self.confirmed_at = self.confirmed_at or at
+                self.save(update_fields=["confirmed_at"])
+                return self
+            existing.set_lead_days(list(self.lead_times.values_list("days", flat=True)))
+            self.delete()
+            return existing
+
+    def set_lead_days(self, days: "list[int] | tuple[int, ...]") -> None:
+        self.lead_times.exclude(days__in=days).delete()
+        LeadTime.objects.bulk_create(
+            [LeadTime(subscription=self, days=d) for d in days], ignore_conflicts=True
+        )
+
+
+class LeadTime(models.Model):
+    """How many days before a watched date the subscriber wants a reminder."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="lead_times"
+    )
+    days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
+
+    class Meta:
+        ordering = ["-days"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "days"], name="lead_time_once"),
+            _choices_check("days", LeadDays),
+        ]
+
+    def __str__(self) -> str:
+        return LeadDays(self.days).label
+
+
+def still_holds() -> models.Q:
+    """A reminder that is still true: its milestone is published with the date it was planned
+    for (and, for a day reminder, still day-exact), and its subscriber is still active."""
+    milestone_as_planned = models.Q(
+        planned_for=models.F("milestone__date"), milestone__status=Status.PUBLISHED
+    )
+    day_exact = models.Q(
+        milestone__date_precision=Precision.DAY,
+        milestone__certainty=Certainty.CONFIRMED,
+        milestone__verification=Verification.CONFIRMED,
+    )
+    kind_fits = (models.Q(kind=ReminderKind.DAY) & day_exact) | (
+        models.Q(kind=ReminderKind.PERIOD_START)
+        & ~models.Q(milestone__date_precision=Precision.DAY)
+    )
+    active = models.Q(
+        subscription__confirmed_at__isnull=False,
+        subscription__subscriber__confirmed_at__isnull=False,
+        subscription__subscriber__unsubscribed_at__isnull=True,
+    )
+    # A change notice tells of a change that happened: it holds while the milestone is public,
+    # even if the date moved again since (the next notice tells of that move).
+    change_notice = models.Q(kind=ReminderKind.DATE_CHANGED, milestone__status=Status.PUBLISHED)
+    return ((milestone_as_planned & kind_fits) | change_notice) & active
+
+
+class ReminderQuerySet(models.QuerySet):
+    def claimable(self, *, at: dt.datetime) -> "ReminderQuerySet":
+        """Pending, still true (a date moved since planning is not sent, even before the
+        planner cancels it) and not waiting for a retry's backoff to pass."""
+        waited = models.Q(not_before__isnull=True) | models.Q(not_before__lte=at)
+        return self.filter(waited, still_holds(), state=ReminderState.PENDING)
+
+    def outdated(self) -> "ReminderQuerySet":
+        """Pending but no longer true: to be cancelled."""
+        return self.filter(state=ReminderState.PENDING).exclude(still_holds())
+
+    def stuck(self, *, at: dt.datetime, lease: dt.timedelta) -> "ReminderQuerySet":
+        """Claimed by a sender that has not finished within the lease: it died or hung."""
+        return self.filter(state=ReminderState.SENDING, claimed_at__lt=at - lease)
+
+    def resend(self, *, at: dt.datetime) -> int:
+        """Staff's resend: the chosen rows go back to pending, attempts and errors cleared, for
+        the next planner run to queue. Rows a sender holds right now are left alone."""
+        return self.exclude(state=ReminderState.SENDING).update(
+            state=ReminderState.PENDING,
+            attempts=0,
+            last_error="",
+            not_before=None,
+            claim=None,
+            claimed_at=None,
+            updated_at=at,
+        )
+
+    def prune_sent(self, *, at: dt.datetime, keep_days: int) -> int:
+        """Delete sent and cancelled rows older than `keep_days`. A row kept while its date can
+        still be planned is what stops a second send; past the grace window it guards nothing."""
+        finished = [ReminderState.SENT, ReminderState.CANCELLED]
+        old = self.filter(state__in=finished, updated_at__lt=at - dt.timedelta(days=keep_days))
+        deleted, _ = old.delete()
+        return deleted
+
+
+class Reminder(models.Model):
+    """One delivery in the outbox. The unique key makes a second row for the same reminder
+    impossible, so planning twice (or by two planners at once) can never send it twice."""
+
+    subscription = models.ForeignKey(
+        Subscription, on_delete=models.CASCADE, related_name="reminders"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    planned_for = models.DateField(help_text="The milestone's date when this was planned.")
+    date_change = models.ForeignKey(
+        "regulation.DateChange",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The change a date-change notice tells of.",
+    )
+    lead_days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
+    state = models.CharField(
+        max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    not_before = models.DateTimeField(
+        null=True, blank=True, help_text="Not sent before this time (a retry's backoff)."
+    )
+    claim = models.UUIDField(
+        null=True, blank=True, editable=False, help_text="The sender run that claimed the row."
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscription", "milestone", "kind", "planned_for", "lead_days"],
+                condition=models.Q(date_change__isnull=True),
+                name="reminder_once",
+            ),
+            # One notice per subscription and change: a date moved away and back again is two
+            # changes, each told once.
+            models.UniqueConstraint(
+                fields=["subscription", "date_change"],
+                condition=models.Q(date_change__isnull=False),
+                name="date_change_notice_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind=ReminderKind.DATE_CHANGED, date_change__isnull=False)
+                | (~models.Q(kind=ReminderKind.DATE_CHANGED) & models.Q(date_change__isnull=True)),
+                name="reminder_change_notice_names_its_change",
+            ),
+            _choices_check("kind", ReminderKind),
+            _choices_check("state", ReminderState),
+            _choices_check("lead_days", LeadDays),
+        ]
+        indexes = [models.Index(fields=["state", "not_before"], name="reminder_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.milestone_id} for {self.subscription_id}"
+
+
+class PlannerRunQuerySet(models.QuerySet):
+    def prune(self, *, at: dt.datetime, keep_days: int) -> int:
+        deleted, _ = self.filter(started_at__lt=at - dt.timedelta(days=keep_days)).delete()
+        return deleted
+
+
+class PlannerRun(models.Model):
+    """One pass of the planner: the proof that beat, the broker and a worker are alive."""
+
+    started_at = models.DateTimeField(db_index=True)
+    finished_at = models.DateTimeField()
+    planned = models.PositiveIntegerField(default=0)
+    cancelled = models.PositiveIntegerField(default=0)
+    released = models.PositiveIntegerField(
+        default=0, help_text="Rows stuck in sending past the lease, put back to pending."
+    )
+    batches = models.PositiveIntegerField(default=0)
+
+    objects = PlannerRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at"]
+        get_latest_by = "started_at"
+
+    def __str__(self) -> str:
+        return f"Planner run at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+# --- Staff follow-ups --------------------------------------------------------------------------
+
+
+class FollowUpKind(models.TextChoices):
+    REVIEW_DUE = "review_due", "A commitment's review date arrived"
+    COMMITMENT_DUE = "commitment_due", "A commitment's due date arrived"
+    EXPECTED_PASSED = "expected_passed", "An expected date passed unconfirmed"
+
+
+class FollowUp(models.Model):
+    """A record staff should check, once per occasion (the date that made it due): the same
+    outbox discipline as reminders, one unique row per occasion, claimed before it is sent."""
+
+    kind = models.CharField(max_length=20, choices=FollowUpKind.choices)
+    commitment = models.ForeignKey(
+        "regulation.Commitment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    milestone = models.ForeignKey(
+        "regulation.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    occasion = models.DateField(help_text="The date that made the record due for a check.")
+    state = models.CharField(
+        max_length=10, choices=ReminderState.choices, default=ReminderState.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "commitment", "occasion"],
+                condition=models.Q(commitment__isnull=False),
+                name="follow_up_once_per_commitment_occasion",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "milestone", "occasion"],
+                condition=models.Q(milestone__isnull=False),
+                name="follow_up_once_per_milestone_occasion",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(commitment__isnull=True) ^ models.Q(milestone__isnull=True),
+                name="follow_up_names_one_record",
+            ),
+            _choices_check("kind", FollowUpKind),
+            _choices_check("state", ReminderState),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.commitment or self.milestone} ({self.occasion})"

@@ -5,11 +5,9 @@ the project runs on embedded defaults: a SQLite file, a file-system Celery broke
 written to files, all under var/.
 """
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dj_database_url
-from celery.beat import BeatLazyFunc
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -158,6 +156,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# Seconds an SMTP conversation may wait on the server: a hung server must not hold a worker.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Online Safety Act tracker <tracker@localhost>")
 
 # Celery: a broker that needs no server (files under var/broker) unless CELERY_BROKER_URL is set.
@@ -236,17 +236,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 
-def _now_iso() -> str:
-    """The heartbeat's send time: beat calls it each time it sends (BeatLazyFunc)."""
-    return datetime.now(UTC).isoformat()
-
-
+# The reminder planner's recorded runs are the proof of life now (see /healthz); the heartbeat
+# task stays for anyone who queues it by hand, and its old rows are still pruned.
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {
-        "task": "tracker.tasks.heartbeat",
-        "schedule": env_int("HEARTBEAT_SECONDS", 60, minimum=5),
-        "kwargs": {"sent_at": BeatLazyFunc(_now_iso)},
-    },
     "prune-heartbeats": {"task": "tracker.tasks.prune_heartbeats", "schedule": 60 * 60},
 }
 # Heartbeats older than this many days are deleted every hour.
@@ -261,6 +253,8 @@ REST_FRAMEWORK = {
 # `make run` serves plain http on 127.0.0.1 and turns them off; production behind TLS keeps them.
 _HTTPS = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=_HTTPS)
+# A load balancer's health probe often speaks plain http to the web process.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if _HTTPS else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=_HTTPS)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=_HTTPS)
@@ -282,4 +276,40 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # Django's own console handler (DEBUG only) would print every django.* line a second time.
     "loggers": {"django": {"handlers": [], "propagate": True}},
+}
+
+# Reminders (tracker/planner.py, tracker/sender.py; README "Reminders").
+# The public address of the site, for the links in e-mails (no trailing slash).
+SITE_URL = (env_str("SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# A reminder for a day goes out at this hour, local time in Europe/London (0-23).
+REMINDER_SEND_HOUR = env_int("REMINDER_SEND_HOUR", 9, minimum=0)
+if REMINDER_SEND_HOUR > 23:
+    raise ImproperlyConfigured("REMINDER_SEND_HOUR must be an hour of the day, 0 to 23")
+# A reminder whose moment passed more than this many days ago is skipped, not sent late
+# (no "30 days to go" after the deadline); within it, downtime makes a reminder late, never lost.
+REMINDER_GRACE_DAYS = env_int("REMINDER_GRACE_DAYS", 2, minimum=0)
+# A row a sender claimed and did not finish within this many seconds goes back to pending.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 10 * 60, minimum=30)
+# Subscribers per send task (one SMTP connection each), attempts before a reminder fails.
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 200, minimum=1)
+REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8, minimum=1)
+# First retry after about this many seconds, doubling each attempt (with jitter).
+REMINDER_RETRY_SECONDS = env_int("REMINDER_RETRY_SECONDS", 60, minimum=1)
+# Sent and cancelled reminders, and planner runs, are deleted after this many days.
+REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 90, minimum=REMINDER_GRACE_DAYS + 1)
+PLANNER_SECONDS = env_int("PLANNER_SECONDS", 5 * 60, minimum=10)
+CELERY_BEAT_SCHEDULE |= {
+    "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": PLANNER_SECONDS},
+    "prune-reminders": {"task": "tracker.tasks.prune_reminders", "schedule": 60 * 60},
+}
+# Subscribing is limited per hour, per address (nothing more is sent to it) and per client.
+SUBSCRIBE_LIMIT_PER_ADDRESS = env_int("SUBSCRIBE_LIMIT_PER_ADDRESS", 3, minimum=1)
+SUBSCRIBE_LIMIT_PER_CLIENT = env_int("SUBSCRIBE_LIMIT_PER_CLIENT", 20, minimum=1)
+# The rate limits live in the cache: set CACHE_URL (redis://...) when several web processes
+# run, so they share one count; without it each process counts on its own (local memory).
+_cache_url = env_str("CACHE_URL")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from regulation.sitemaps import SITEMAPS
+from tracker.views import healthz
 
 admin.site.site_header = "Online Safety Act tracker"
 admin.site.site_title = "OSA tracker admin"
@@ -17,6 +18,8 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
+    path("reminders/", include("tracker.reminder_urls")),
+    path("healthz", healthz, name="healthz"),
     path("", include("regulation.urls")),
 ]
 

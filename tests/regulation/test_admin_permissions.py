@@ -19,6 +19,7 @@ from django.contrib.sessions.models import Session
 from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from regulation.models import (
@@ -39,7 +40,8 @@ from regulation.models import (
     Topic,
 )
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
-from tracker.models import Heartbeat
+from tests.tracker.reminders import subscribe
+from tracker.models import FollowUp, Heartbeat, PlannerRun, Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +133,23 @@ def world() -> None:
     )
     cited_draft(observation, source)
     Heartbeat.objects.create(worker="celery@host", task_id="task-1")
+    subscription = subscribe(milestone=milestone)
+    subscribe(platform=snapchat)
+    now = timezone.now()
+    Reminder.objects.create(
+        subscription=subscription,
+        milestone=milestone,
+        kind="day",
+        planned_for=milestone.date,
+        lead_days=7,
+        not_before=now,
+        created_at=now,
+        updated_at=now,
+    )
+    PlannerRun.objects.create(started_at=now, finished_at=now)
+    FollowUp.objects.create(
+        kind="review_due", commitment=commitment, occasion=now.date(), created_at=now
+    )
     release = FactRelease.objects.create(
         name="0001_first_facts", facts_file="osa-facts.json", curation_file="curation.json"
     )
@@ -221,7 +240,10 @@ def new_record_data(model, add_page, change_page) -> dict[str, Any]:
     for name, value in data.items():
         field = model_field(model, name)
         if field is not None and field.unique and not field.primary_key:
-            data[name] = "" if field.blank else f"{value}-2"
+            if isinstance(field, models.EmailField):
+                data[name] = f"new-{value}"
+            else:
+                data[name] = "" if field.blank else f"{value}-2"
     return data
 
 

@@ -1,0 +1,214 @@
+"""The sender, against a real SMTP server (aiosmtpd): one e-mail per subscriber per batch, with
+its links, headers and calendar file; retries for a server that is away, failures for refusals."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import make_source
+from tests.tracker.reminders import (
+    london,
+    make_day_exact_milestone,
+    make_subscriber,
+    subscribe,
+)
+from tracker.models import Reminder, ReminderState
+from tracker.planner import plan
+from tracker.sender import send_batch
+
+pytestmark = pytest.mark.django_db
+
+DEADLINE = dt.date(2027, 3, 17)
+DUE = london(2027, 3, 10, 9, 5)  # seven days before, after the send hour
+
+
+def states() -> list[str]:
+    return sorted(Reminder.objects.values_list("state", flat=True))
+
+
+def body(message, content_type: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == content_type:
+            return part.get_payload(decode=True).decode()
+    raise AssertionError(f"no {content_type} part")
+
+
+def test_the_email_names_the_date_links_the_milestone_and_its_sources_and_can_unsubscribe(
+    smtp_server, settings
+):
+    settings.SITE_URL = "https://tracker.example.org"
+    source = make_source(title="Ofcom statement on illegal harms", url="https://ofcom.example/s")
+    milestone = make_day_exact_milestone(
+        date=DEADLINE, title="Illegal content duties in force", sources=[source]
+    )
+    subscriber = make_subscriber(email_address="parent@example.org")
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+
+    result = send_batch([subscriber.pk], at=DUE)
+
+    assert (result.sent, result.reminders) == (1, 1)
+    assert states() == [ReminderState.SENT]
+    [message] = smtp_server.handler.to("parent@example.org")
+    assert message["Subject"] == "In 7 days: Illegal content duties in force"
+    milestone_url = f"https://tracker.example.org{milestone.get_absolute_url()}"
+    unsubscribe = str(message["List-Unsubscribe"]).strip()  # unfolded
+    assert unsubscribe.startswith("<https://tracker.example.org/reminders/unsubscribe/")
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text, html = body(message, "text/plain"), body(message, "text/html")
+    for part in (text, html):
+        assert "17 March 2027" in part
+        assert milestone_url in part
+        assert "https://ofcom.example/s" in part
+        assert unsubscribe.strip("<>") in part
+    ics = body(message, "text/calendar")
+    assert "DTSTART;VALUE=DATE:20270317\r\n" in ics
+    assert "SUMMARY:Illegal content duties in force\r\n" in ics
+
+
+def test_a_subscribers_due_reminders_come_in_one_email_and_a_batch_uses_one_connection(
+    smtp_server,
+):
+    first = make_day_exact_milestone(date=DEADLINE)
+    second = make_day_exact_milestone(date=DEADLINE)
+    readers = [make_subscriber() for _ in range(3)]
+    for reader in readers:
+        subscribe(reader, lead_days=[7])  # everything: both milestones
+    plan(at=DUE)
+
+    result = send_batch([r.pk for r in readers], at=DUE)
+
+    assert (result.sent, result.reminders) == (3, 6)
+    assert sorted(r.envelope_to[0] for r in smtp_server.received) == sorted(
+        r.email for r in readers
+    )
+    assert len({r.peer for r in smtp_server.received}) == 1
+    message = smtp_server.received[0].message
+    assert message["Subject"] == "2 dates you watch on the Online Safety Act tracker"
+    assert first.title in body(message, "text/plain")
+    assert second.title in body(message, "text/plain")
+
+
+def test_a_second_sender_given_the_same_subscriber_sends_nothing(smtp_server):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    subscriber = make_subscriber()
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+
+    send_batch([subscriber.pk], at=DUE)
+    again = send_batch([subscriber.pk], at=DUE)
+
+    assert again.sent == 0
+    assert len(smtp_server.received) == 1
+
+
+def test_while_the_mail_server_is_down_nothing_is_lost_and_it_goes_out_when_it_is_back(
+    smtp_server,
+):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    subscriber = make_subscriber()
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    smtp_server.stop()
+
+    down = send_batch([subscriber.pk], at=DUE)
+    assert down.sent == 0
+    assert states() == [ReminderState.PENDING]
+
+    smtp_server.start()
+    back = send_batch([subscriber.pk], at=DUE + dt.timedelta(minutes=5))
+    assert back.sent == 1
+    assert states() == [ReminderState.SENT]
+    assert len(smtp_server.received) == 1
+
+
+def test_a_temporary_refusal_is_retried_after_a_backoff(smtp_server, settings):
+    settings.REMINDER_RETRY_SECONDS = 60
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    subscriber = make_subscriber(email_address="busy@example.org")
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    smtp_server.handler.refuse["busy@example.org"] = "451 4.3.2 Try again later"
+
+    send_batch([subscriber.pk], at=DUE)
+    row = Reminder.objects.get()
+    assert (row.state, row.attempts) == (ReminderState.PENDING, 1)
+    assert "451" in row.last_error
+    # Jitter keeps the first wait between half and one and a half times the base.
+    assert DUE + dt.timedelta(seconds=30) <= row.not_before <= DUE + dt.timedelta(seconds=90)
+
+    del smtp_server.handler.refuse["busy@example.org"]
+    assert send_batch([subscriber.pk], at=DUE + dt.timedelta(seconds=20)).sent == 0
+    assert send_batch([subscriber.pk], at=DUE + dt.timedelta(seconds=91)).sent == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.last_error) == (ReminderState.SENT, 2, "")
+
+
+def test_a_permanent_refusal_marks_the_reminder_failed_and_the_batch_goes_on(smtp_server):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    gone, fine = make_subscriber(email_address="gone@example.org"), make_subscriber()
+    subscribe(gone, milestone=milestone, lead_days=[7])
+    subscribe(fine, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    smtp_server.handler.refuse["gone@example.org"] = "550 5.1.1 No such user"
+
+    result = send_batch([gone.pk, fine.pk], at=DUE)
+
+    assert (result.sent, result.failed) == (1, 1)
+    failed = Reminder.objects.get(subscription__subscriber=gone)
+    assert failed.state == ReminderState.FAILED
+    assert "550" in failed.last_error
+    assert [r.envelope_to for r in smtp_server.received] == [[fine.email]]
+
+
+def test_rows_left_in_sending_by_a_dead_sender_go_back_to_pending_after_the_lease(
+    smtp_server, settings
+):
+    settings.REMINDER_LEASE_SECONDS = 600
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    subscriber = make_subscriber()
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    Reminder.objects.update(state=ReminderState.SENDING, claimed_at=DUE)  # the sender died here
+
+    assert plan(at=DUE + dt.timedelta(minutes=9)).released == 0
+    assert states() == [ReminderState.SENDING]
+    assert plan(at=DUE + dt.timedelta(minutes=11)).released == 1
+    assert send_batch([subscriber.pk], at=DUE + dt.timedelta(minutes=11)).sent == 1
+
+
+def test_the_unsubscribe_link_works_by_post_without_cookie_or_csrf_token_and_twice(client):
+    from django.test import Client
+
+    from tracker.links import unsubscribe_token
+
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    subscriber = make_subscriber()
+    subscribe(subscriber, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    url = reverse("reminders:unsubscribe", args=[unsubscribe_token(subscriber)])
+    mail_client = Client(enforce_csrf_checks=True)
+
+    form = mail_client.get(url)
+    first = mail_client.post(url, {"List-Unsubscribe": "One-Click"})
+    second = mail_client.post(url, {"List-Unsubscribe": "One-Click"})
+
+    assert form.status_code == 200
+    assert b'<form method="post"' in form.content
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert b"Reminders stopped" in second.content
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is not None
+    assert states() == [ReminderState.CANCELLED]
+
+
+def test_a_forged_unsubscribe_link_changes_nothing(client):
+    subscriber = make_subscriber()
+    url = reverse("reminders:unsubscribe", args=[f"[{subscriber.pk}, 'x']:forged"])
+
+    response = client.post(url)
+
+    assert response.status_code == 404
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is None

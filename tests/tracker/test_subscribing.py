@@ -1,0 +1,162 @@
+"""Subscribing on the public site: double opt-in, signed links, rate limits, and a form that never
+tells anyone whether an address is subscribed."""
+
+import datetime as dt
+import re
+from urllib.parse import urlsplit
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.tracker.reminders import make_day_exact_milestone, make_subscriber, subscribe
+from tracker import links
+from tracker.models import Subscriber, Subscription
+
+pytestmark = pytest.mark.django_db
+SUBSCRIBE = reverse("reminders:subscribe")
+ASKED_AT = dt.datetime(2027, 1, 4, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def ask(client, email: str = "parent@example.org", watch: str = "all", lead_days=(7, 1)):
+    return client.post(SUBSCRIBE, {"email": email, "watch": watch, "lead_days": list(lead_days)})
+
+
+def link_in(message, name: str) -> str:
+    match = re.search(rf"https?://\S+/reminders/{name}/\S+/", message.body)
+    assert match, message.body
+    return urlsplit(match.group(0)).path
+
+
+def test_the_form_works_without_javascript_and_offers_what_to_watch(client):
+    milestone = make_day_exact_milestone(date=dt.date(2099, 1, 1), title="A watched date")
+
+    page = client.get(SUBSCRIBE).content.decode()
+
+    assert '<form method="post"' in page
+    assert "<script" not in page
+    assert f'value="milestone:{milestone.pk}"' in page
+    assert page.count('type="checkbox"') == 5
+
+
+def test_nothing_is_sent_until_the_confirmation_link_is_opened_and_posted(client):
+    milestone = make_day_exact_milestone(date=dt.date(2099, 1, 1))
+
+    response = ask(client, watch=f"milestone:{milestone.pk}")
+
+    assert response.status_code == 200
+    assert b"Check your inbox" in response.content
+    [message] = mail.outbox
+    assert message.to == ["parent@example.org"]
+    subscription = Subscription.objects.get()
+    assert (subscription.milestone, subscription.confirmed_at) == (milestone, None)
+    assert sorted(subscription.lead_times.values_list("days", flat=True)) == [1, 7]
+
+    url = link_in(message, "confirm")
+    shown = client.get(url)
+    assert shown.status_code == 200
+    assert Subscription.objects.get().confirmed_at is None  # a mail scanner's GET confirms nothing
+
+    confirmed = client.post(url)
+    assert confirmed.status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is not None
+    assert Subscriber.objects.get().is_active
+    assert reverse("reminders:manage", args=["x"]).split("x")[0] in confirmed.content.decode()
+
+
+def test_a_confirmation_link_older_than_48_hours_confirms_nothing(client):
+    with time_machine.travel(ASKED_AT, tick=False):
+        ask(client)
+    url = link_in(mail.outbox[0], "confirm")
+
+    with time_machine.travel(ASKED_AT + dt.timedelta(hours=48, minutes=1), tick=False):
+        response = client.post(url)
+
+    assert response.status_code == 404
+    assert Subscription.objects.get().confirmed_at is None
+
+
+def test_the_answer_is_the_same_whether_or_not_the_address_is_subscribed(client):
+    subscribe(make_subscriber(email_address="known@example.org"))
+
+    known = ask(client, email="known@example.org")
+    unknown = ask(client, email="stranger@example.org")
+
+    assert (known.status_code, unknown.status_code) == (200, 200)
+    assert known.content == unknown.content
+
+
+def test_a_request_for_a_confirmed_address_changes_nothing_until_confirmed(client):
+    subscriber = make_subscriber(email_address="known@example.org")
+    existing = subscribe(subscriber, lead_days=[30])
+
+    ask(client, email="known@example.org", lead_days=[0])
+    assert list(existing.lead_times.values_list("days", flat=True)) == [30]
+
+    client.post(link_in(mail.outbox[0], "confirm"))
+    assert list(existing.lead_times.values_list("days", flat=True)) == [0]
+    assert Subscription.objects.count() == 1
+
+
+def test_an_address_gets_at_most_three_confirmation_emails_an_hour(client, settings):
+    settings.SUBSCRIBE_LIMIT_PER_ADDRESS = 3
+    answers = [ask(client, email="target@example.org") for _ in range(5)]
+
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len({a.content for a in answers}) == 1
+    assert len(mail.outbox) == 3
+
+
+def test_a_client_asking_too_often_is_refused(client, settings):
+    settings.SUBSCRIBE_LIMIT_PER_CLIENT = 4
+    answers = [ask(client, email=f"reader{n}@example.org").status_code for n in range(5)]
+
+    assert answers == [200, 200, 200, 200, 429]
+    assert len(mail.outbox) == 4
+
+
+def test_a_link_of_another_kind_or_a_forged_one_is_refused(client):
+    subscriber = make_subscriber()
+    manage_token = links.manage_token(subscriber)
+
+    assert client.post(reverse("reminders:confirm", args=[manage_token])).status_code == 404
+    assert client.get(reverse("reminders:manage", args=["forged:token"])).status_code == 404
+    assert client.post(reverse("reminders:unsubscribe", args=[manage_token])).status_code == 404
+    subscriber.refresh_from_db()
+    assert subscriber.unsubscribed_at is None
+
+
+def test_the_manage_page_changes_lead_times_and_stops_one_subscription(client):
+    subscriber = make_subscriber()
+    kept = subscribe(subscriber, lead_days=[30, 7])
+    dropped = subscribe(subscriber, milestone=make_day_exact_milestone(date=dt.date(2099, 1, 1)))
+    url = reverse("reminders:manage", args=[links.manage_token(subscriber)])
+
+    page = client.get(url)
+    client.post(url, {"subscription": kept.pk, "action": "update", "lead_days": [1]})
+    client.post(url, {"subscription": dropped.pk, "action": "delete"})
+
+    assert page.status_code == 200
+    assert b"<h2>Every date on the timeline</h2>" in page.content
+    assert list(kept.lead_times.values_list("days", flat=True)) == [1]
+    assert list(subscriber.subscriptions.all()) == [kept]
+
+
+def test_the_manage_page_of_one_address_cannot_change_another(client):
+    owner, other = make_subscriber(), make_subscriber()
+    theirs = subscribe(other, lead_days=[7])
+    url = reverse("reminders:manage", args=[links.manage_token(owner)])
+
+    client.post(url, {"subscription": theirs.pk, "action": "delete"})
+
+    assert Subscription.objects.filter(pk=theirs.pk).exists()

@@ -1,0 +1,258 @@
+"""The sender: claims a subscriber's due reminders, sends them as one e-mail, records the result.
+
+Per subscriber: a conditional update moves the rows from pending to sending under a claim of
+this run's own (two senders given the same subscriber: only one moves any row); one e-mail goes
+out over the batch's one SMTP connection; the same rows are then marked sent. A crash between
+the SMTP server accepting the message and that mark leaves the rows in sending until the lease
+runs out; they are then sent again (see README, "What is guaranteed").
+"""
+
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import random
+import smtplib
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import F, Prefetch
+from django.template.loader import render_to_string
+
+from regulation.dates import Certainty, format_fuzzy
+from regulation.models import DateChange, Source, local_day
+from tracker.ics import calendar
+from tracker.links import absolute, manage_url, unsubscribe_url
+from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
+
+logger = logging.getLogger(__name__)
+LONGEST_WAIT = dt.timedelta(hours=6)
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0  # e-mails
+    reminders: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+class ConnectionLost(Exception):
+    """The SMTP connection is unusable: the rest of the batch waits for the next planner run."""
+
+
+def is_permanent(error: Exception) -> bool:
+    """A 5xx answer: sending the same message again would be refused again."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff with jitter, so many failed rows do not all come back at once."""
+    base = settings.REMINDER_RETRY_SECONDS * 2 ** max(attempts - 1, 0)
+    return min(dt.timedelta(seconds=base * random.uniform(0.5, 1.5)), LONGEST_WAIT)
+
+
+def claim(subscriber_id: int, *, at: dt.datetime) -> uuid.UUID | None:
+    """Move this subscriber's claimable rows to sending under a new claim; None if none moved."""
+    token = uuid.uuid4()
+    moved = (
+        Reminder.objects.claimable(at=at)
+        .filter(subscription__subscriber_id=subscriber_id)
+        .update(state=ReminderState.SENDING, claim=token, claimed_at=at, updated_at=at)
+    )
+    return token if moved else None
+
+
+def claimed_reminders(token: uuid.UUID) -> list[Reminder]:
+    sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
+    return list(
+        Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
+        .select_related("milestone", "subscription__subscriber", "date_change__source")
+        .prefetch_related(sources)
+        .order_by("milestone__date", "milestone_id", "-lead_days", "date_change__created_at")
+    )
+
+
+def _change_text(change: DateChange) -> str:
+    old = format_fuzzy(change.old_date, change.old_precision)
+    new = format_fuzzy(change.new_date, change.new_precision)
+    if old == new and change.new_certainty == Certainty.CONFIRMED:
+        return f"Date confirmed: {new}"
+    expected = " (expected)" if change.new_certainty == Certainty.EXPECTED else ""
+    return f"Date changed: {old} → {new}{expected}"
+
+
+def _items(reminders: list[Reminder], *, at: dt.datetime) -> list[dict]:
+    """One entry per milestone: its reminders due now (two lead times due together make one
+    line, not two) and the changes to its date it has not been told of."""
+    today = local_day(at)
+    items: dict[int, dict] = {}
+    for reminder in reminders:
+        milestone = reminder.milestone
+        item = items.setdefault(
+            milestone.pk,
+            {
+                "milestone": milestone,
+                "url": absolute(milestone.get_absolute_url()),
+                "sources": list(milestone.sources.all()),
+                "reminded": False,
+                "period_notice": False,
+                "days_left": (milestone.date - today).days,
+                "changes": [],
+            },
+        )
+        if reminder.kind == ReminderKind.DATE_CHANGED:
+            change = reminder.date_change
+            item["changes"].append({"change": change, "text": _change_text(change)})
+        else:
+            item["reminded"] = True
+            item["period_notice"] = reminder.kind == ReminderKind.PERIOD_START
+    return list(items.values())
+
+
+def _subject(items: list[dict]) -> str:
+    if len(items) > 1:
+        return f"{len(items)} dates you watch on the Online Safety Act tracker"
+    item = items[0]
+    milestone = item["milestone"]
+    if not item["reminded"]:
+        what = (
+            "Date confirmed"
+            if item["changes"][-1]["text"].startswith("Date confirmed")
+            else "Date changed"
+        )
+        return f"{what}: {milestone.title}"
+    if item["period_notice"]:
+        return f"Now: {milestone.date_text} – {milestone.title}"
+    if item["days_left"] <= 0:
+        return f"Today: {milestone.title}"
+    days = "1 day" if item["days_left"] == 1 else f"{item['days_left']} days"
+    return f"In {days}: {milestone.title}"
+
+
+def build_message(
+    subscriber: Subscriber, reminders: list[Reminder], *, at: dt.datetime, connection=None
+) -> EmailMultiAlternatives:
+    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file."""
+    items = _items(reminders, at=at)
+    unsubscribe = unsubscribe_url(subscriber)
+    context = {
+        "items": items,
+        "unsubscribe_url": unsubscribe,
+        "manage_url": manage_url(subscriber),
+        "site_url": settings.SITE_URL,
+    }
+    # The same reminders always give the same Message-ID: should a crash make the sender send
+    # a message again, mail software can recognise the copy.
+    ids = ",".join(str(r.pk) for r in sorted(reminders, key=lambda r: r.pk))
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
+    host = settings.SITE_URL.split("//", 1)[-1].split("/")[0].split(":")[0]
+    message = EmailMultiAlternatives(
+        subject=_subject(items),
+        body=render_to_string("tracker/email/reminders.txt", context),
+        to=[subscriber.email],
+        connection=connection,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            "Message-ID": f"<reminders-{digest}@{host}>",
+            "Auto-Submitted": "auto-generated",
+        },
+    )
+    message.attach_alternative(
+        render_to_string("tracker/email/reminders.html", context), "text/html"
+    )
+    ics = calendar([item["milestone"] for item in items], at=at)
+    message.attach("online-safety-act-dates.ics", ics, "text/calendar")
+    return message
+
+
+def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
+    return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
+        state=ReminderState.SENT,
+        sent_at=at,
+        attempts=F("attempts") + 1,
+        last_error="",
+        claim=None,
+        updated_at=at,
+    )
+
+
+def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) -> str:
+    """Record the error; back to pending after a backoff, or failed for good. Returns the state."""
+    rows = Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
+    attempts = 1 + max((r.attempts for r in rows.only("attempts")), default=0)
+    give_up = is_permanent(error) or attempts >= settings.REMINDER_MAX_ATTEMPTS
+    state = ReminderState.FAILED if give_up else ReminderState.PENDING
+    rows.update(
+        state=state,
+        attempts=F("attempts") + 1,
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+        not_before=None if give_up else at + retry_delay(attempts),
+        claim=None,
+        claimed_at=None,
+        updated_at=at,
+    )
+    return state
+
+
+def send_to_subscriber(subscriber_id: int, connection, *, at: dt.datetime) -> tuple[str, int]:
+    """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders)."""
+    token = claim(subscriber_id, at=at)
+    if token is None:
+        return "none", 0  # another sender has them, or they were sent already
+    reminders = claimed_reminders(token)
+    subscriber = reminders[0].subscription.subscriber
+    try:
+        build_message(subscriber, reminders, at=at, connection=connection).send()
+    except OSError as error:  # smtplib.SMTPException is an OSError too
+        state = mark_failed_attempt(token, error, at=at)
+        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
+        lost = not isinstance(error, smtplib.SMTPException)
+        if lost or isinstance(error, smtplib.SMTPServerDisconnected):
+            raise ConnectionLost from error
+        return state, len(reminders)
+    mark_sent(token, at=at)
+    return ReminderState.SENT, len(reminders)
+
+
+def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
+    """Send each subscriber's due reminders over one SMTP connection for the whole batch."""
+    result = BatchResult()
+    connection = get_connection(fail_silently=False)
+    try:
+        # Opened here, or each send() would open and close a connection of its own.
+        connection.open()
+    except OSError as error:
+        # Nothing was claimed: every row stays pending and the next planner run queues it again.
+        logger.warning("Sender: the mail server cannot be reached, nothing sent: %s", error)
+        return result
+    try:
+        for subscriber_id in subscriber_ids:
+            outcome, count = send_to_subscriber(subscriber_id, connection, at=at)
+            if outcome == ReminderState.SENT:
+                result.sent += 1
+                result.reminders += count
+            elif outcome == ReminderState.PENDING:
+                result.retrying += count
+            elif outcome == ReminderState.FAILED:
+                result.failed += count
+    except ConnectionLost:
+        pass  # the rest were never claimed: still pending, queued again by the next planner run
+    finally:
+        # A connection already broken has nothing left to close.
+        with contextlib.suppress(OSError):
+            connection.close()
+    logger.info(
+        "Sender: %d e-mails sent (%d reminders), %d reminders to retry, %d failed",
+        result.sent,
+        result.reminders,
+        result.retrying,
+        result.failed,
+    )
+    return result
