@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "simple_history",
+    "import_export",
     "regulation",
     "tracker",
 ]
@@ -250,6 +251,13 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Heartbeats older than this many days are deleted every hour.
 HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
+
+# Bulk import and export in the admin (regulation/admin_io.py). An import runs in one transaction
+# and is rolled back whole if any row fails; importing needs the add permission (and a row that
+# changes a saved record the change permission), exporting the view permission.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
