@@ -13,7 +13,9 @@ import re
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from regulation.models import Commitment, Milestone, Source, Status, Topic
@@ -433,6 +435,21 @@ def test_a_list_exports_its_rows_as_csv_with_its_filters(editor_client, s12, sna
     assert m21["status"] == "published"
     assert m21["sources"] == "S12, S13"
     assert m21["platforms"] == "snapchat"
+
+
+def test_an_export_costs_the_same_queries_for_2_or_10_records(editor_client, s12, snapchat):
+    def queries_to_export() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            export(editor_client, "commitment")
+        return len(queries)
+
+    for _ in range(2):
+        make_commitment(platforms=[snapchat], sources=[s12])
+    with_two = queries_to_export()
+    for _ in range(8):
+        make_commitment(platforms=[snapchat], sources=[s12])
+
+    assert queries_to_export() == with_two
 
 
 @pytest.mark.parametrize(
