@@ -23,9 +23,13 @@ public records is exported. The rules, each for a reason staff would give:
 """
 
 import datetime as dt
-from typing import Any
+import re
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+from uuid import uuid4
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -34,6 +38,7 @@ from import_export.fields import Field
 from import_export.formats.base_formats import CSV, JSON
 from import_export.forms import ExportForm
 from import_export.resources import ModelResource, Resource
+from import_export.tmp_storages import TempFolderStorage
 from import_export.widgets import CharWidget, DateWidget, ForeignKeyWidget, ManyToManyWidget
 
 from regulation.dates import Precision, period_start
@@ -452,6 +457,37 @@ RESOURCES: dict[type[models.Model], type[ModelResource]] = {
         ObservationResource,
     )
 }
+
+
+# --- The uploaded file between the preview and the confirmation -------------------------------
+
+
+class ImportFileStorage(TempFolderStorage):
+    """Keeps an uploaded file from the preview to the confirmation, in a folder of its own under
+    a name made here. The confirmation names the file in a form field: with the default storage
+    any file in the temp folder could be named, shown back row by row and then deleted."""
+
+    NAME = re.compile(r"[0-9a-f]{32}\Z")
+
+    @staticmethod
+    def folder() -> Path:
+        return Path(tempfile.gettempdir()) / "osa-tracker-imports"
+
+    def get_full_path(self) -> str:
+        if not self.NAME.match(self.name or ""):
+            raise SuspiciousOperation("An import named a file it did not upload.")
+        return str(self.folder() / self.name)
+
+    def save(self, data: bytes) -> None:
+        with self._open(mode="wb") as file:
+            file.write(data)
+
+    def _open(self, mode: str = "r") -> IO:
+        if not self.name:
+            self.name = uuid4().hex
+            self.folder().mkdir(mode=0o700, exist_ok=True)
+        encoding = None if "b" in mode else self.encoding
+        return open(self.get_full_path(), mode, encoding=encoding)
 
 
 # --- Admin mixins -------------------------------------------------------------------------------

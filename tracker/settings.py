@@ -258,6 +258,9 @@ HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The file waits between the preview and the confirmation in the machine's temp folder, so both
+# requests must reach the same machine (any of its web processes).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "regulation.admin_io.ImportFileStorage"
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -9,6 +9,9 @@ import datetime as dt
 import io
 import json
 import re
+import tempfile
+import uuid
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -362,6 +365,27 @@ def test_importing_needs_the_add_permission():
     hand_built = {"import_file_name": "x", "original_file_name": "x.csv", "format": CSV_FORMAT}
     assert viewer.post(process, hand_built).status_code == 403
     assert not Milestone.objects.exists()
+
+
+def test_a_confirmation_cannot_name_a_file_it_did_not_upload(editor_client, s12):
+    """The confirmation names the uploaded file in a hidden field; another file in the temp
+    folder must not be read (and shown row by row), imported or deleted through it."""
+    other = Path(tempfile.gettempdir()) / f"not-an-upload-{uuid.uuid4().hex}.csv"
+    other.write_text(
+        "key,title,kind,date,date_precision,certainty\n,Secret,other,2026-01-01,day,confirmed\n"
+    )
+    process = reverse("admin:regulation_milestone_process_import")
+    try:
+        for name in (other.name, str(other), f"../{other.name}"):
+            data = {"import_file_name": name, "original_file_name": "x.csv", "format": CSV_FORMAT}
+
+            response = editor_client.post(process, data)
+
+            assert response.status_code == 400
+            assert other.exists()
+        assert not Milestone.objects.exists()
+    finally:
+        other.unlink()
 
 
 def test_a_row_changing_a_saved_record_needs_the_change_permission(s12):
