@@ -21,12 +21,21 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from regulation.admin_io import ImportFileStorage
 from regulation.models import Commitment, Milestone, Source, Status, Topic
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
 
 pytestmark = pytest.mark.django_db
 
 CSV_FORMAT, JSON_FORMAT = "0", "1"
+
+
+@pytest.fixture(autouse=True)
+def upload_folder(tmp_path, monkeypatch) -> Path:
+    """Previews that are never confirmed leave their file behind: keep them out of /tmp."""
+    folder = tmp_path / "imports"
+    monkeypatch.setattr(ImportFileStorage, "folder", staticmethod(lambda: folder))
+    return folder
 
 
 # --- Who imports ----------------------------------------------------------------------------
