@@ -23,6 +23,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.utils import get_history_model_for_model
 
+from regulation.admin_io import ExportAdmin, ImportAdmin
 from regulation.dates import format_fuzzy, period_start
 from regulation.models import (
     PUBLISH_WITHOUT_SOURCE,
@@ -160,7 +161,7 @@ class PublicRecordForm(forms.ModelForm):
         return self.instance.pk is not None and self.instance.sources.exists()
 
 
-class PublicRecordAdmin(HistoryAdmin):
+class PublicRecordAdmin(ExportAdmin, HistoryAdmin):
     """Base admin for PublicRecord subclasses: the publishing rule, actions and source counts."""
 
     form = PublicRecordForm
@@ -251,7 +252,7 @@ class PlatformAdmin(PublicRecordAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(HistoryAdmin):
+class SourceAdmin(ImportAdmin, HistoryAdmin):
     list_display = ("__str__", "publisher_name", "date_display", "origin", "kind")
     list_filter = ("origin", "kind", "published_precision")
     search_fields = ("key", "title", "publisher_name", "url", "quote")
@@ -424,7 +425,7 @@ class MilestoneForm(PublicRecordForm):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(PublicRecordAdmin):
+class MilestoneAdmin(ImportAdmin, PublicRecordAdmin):
     form = MilestoneForm
     list_display = (
         "__str__",
@@ -560,7 +561,7 @@ class FollowUpFilter(admin.SimpleListFilter):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(PublicRecordAdmin):
+class CommitmentAdmin(ImportAdmin, PublicRecordAdmin):
     list_display = (
         "__str__",
         "platform_names",

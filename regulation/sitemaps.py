@@ -30,8 +30,13 @@ STATIC_PAGES = [
 
 
 class PageSitemap(Sitemap):
+    """Pages that are not records, named by their URL names."""
+
+    def __init__(self, pages: list[str] = STATIC_PAGES) -> None:
+        self.pages = pages
+
     def items(self) -> list[str]:
-        return STATIC_PAGES
+        return self.pages
 
     def location(self, item: str) -> str:
         return reverse(item)

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "rest_framework",
     "simple_history",
+    "import_export",
     "regulation",
     "tracker",
 ]
@@ -243,6 +244,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Heartbeats older than this many days are deleted every hour.
 HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
+
+# Bulk import and export in the admin (regulation/admin_io.py). An import runs in one transaction
+# and is rolled back whole if any row fails; importing needs the add permission (and a row that
+# changes a saved record the change permission), exporting the view permission.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# The file waits between the preview and the confirmation in the machine's temp folder, so both
+# requests must reach the same machine (any of its web processes).
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "regulation.admin_io.ImportFileStorage"
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

@@ -3,7 +3,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
 
-from regulation.sitemaps import SITEMAPS
+from regulation.sitemaps import SITEMAPS, PageSitemap
 from tracker.views import healthz
 
 admin.site.site_header = "Online Safety Act tracker"
@@ -12,7 +12,12 @@ admin.site.index_title = "Knowledge base and tracking"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**SITEMAPS, "reminders": PageSitemap(["reminders:subscribe"])}},
+        name="sitemap",
+    ),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),

@@ -1,33 +1,24 @@
 """Template helpers for the public site."""
 
 import datetime as dt
-import re
 
 from django import template
-from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, capfirst
 
 from regulation.models import data_last_updated
+from regulation.templatetags.regulation_text import link_source_keys
 
 register = template.Library()
-
-# A source named by its key in a note: "S02", "S113" (the facts' ids), as a whole word.
-SOURCE_KEY = re.compile(r"\b(S\d{2,3})\b")
 
 
 @register.filter
 def link_sources(text: object) -> SafeString:
-    """The text, escaped, with each source key in it linked to that source's page. Escaping
-    comes first: the keys are then matched in text that can no longer carry markup."""
-    escaped = escape(str(text or ""))
-    return mark_safe(
-        SOURCE_KEY.sub(
-            lambda m: f'<a href="{reverse("regulation:source", args=[m[1]])}">{m[1]}</a>',
-            escaped,
-        )
-    )
+    """A short plain text, escaped, with each source key in it linked to that source's page.
+    Escaping comes first: the keys are then matched in text that can no longer carry markup.
+    Long text written by staff goes through `markdown` instead, which links keys too."""
+    return mark_safe(link_source_keys(str(escape(str(text or "")))))
 
 
 @register.filter
