@@ -5,15 +5,18 @@ This app never imports tracker/: knowledge does not know who watches it.
 """
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Self
 
 from django.apps import apps
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F, Max, Q
+from django.db.models.functions import Coalesce, Length
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -44,6 +47,12 @@ UNCITED_PUBLISHED = (
     "A published record must cite at least one source. This would leave {records} citing none: "
     "add another source to it first, or unpublish it."
 )
+NOT_ALLOWED_TO_PUBLISH = "Only an editor (with the publish permission) may publish or unpublish."
+SEND_BACK_NEEDS_NOTE = "Say what the contributor should change: the note is sent back with it."
+ONLY_DRAFTS_ARE_REVIEWED = "Only a draft can be submitted for review or sent back."
+# Records created at the same moment in the same series each need their own key: this many can
+# collide before a save gives up.
+KEY_ATTEMPTS = 20
 HTTP_URL = "Enter a web address starting with http:// or https://."
 # Only web addresses: a javascript: or data: URL in an href runs in the reader's browser.
 validate_http_url = URLValidator(schemes=["http", "https"], message=HTTP_URL)
@@ -97,6 +106,18 @@ def save_as(record: models.Model, user=None, **kwargs) -> None:
         del record._history_user
 
 
+@contextmanager
+def change_reason(record: models.Model, reason: str) -> Iterator[None]:
+    """Saves inside the block record reason as the history's change reason (simple_history
+    reads it from the instance), and no later save does."""
+    # simple_history keeps at most 100 characters.
+    record._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+    try:
+        yield
+    finally:
+        del record._change_reason
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -105,6 +126,57 @@ class Status(models.TextChoices):
 class Verification(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed in a cited source"
     UNVERIFIED = "unverified", "Unverified"
+
+
+class ReviewState(models.TextChoices):
+    NONE = "", "Not submitted"
+    SUBMITTED = "submitted", "Waiting for review"
+    SENT_BACK = "sent_back", "Sent back"
+
+
+def publish_permissions(model_name: str) -> list[tuple[str, str]]:
+    """The custom permission publish() and unpublish() ask for, one per public model (the
+    editors' right: what the public sees)."""
+    return [(f"publish_{model_name}", f"Can publish and unpublish {model_name}s")]
+
+
+def needs_key(record: models.Model) -> bool:
+    return record._state.adding and not record.key and bool(getattr(record, "key_series", ""))
+
+
+def next_key_in_series(model: type[models.Model], series: str) -> str:
+    """The key after the highest of the series (M110 -> M111); keys of other series that
+    share a first letter (S and ST) are not counted. Same-length numbers sort as text, so the
+    longest, then greatest, key is the highest without reading them all."""
+    highest = (
+        model._default_manager.filter(key__regex=rf"^{series}[0-9]+$")
+        .annotate(key_length=Length("key"))
+        .order_by("-key_length", "-key")
+        .values_list("key", flat=True)
+        .first()
+    )
+    return f"{series}{int(highest[len(series) :]) + 1 if highest else 1}"
+
+
+def save_with_new_key(record: models.Model, save) -> None:
+    """Give a new record the next key of its series, then save it with save(). Another record
+    created at the same moment can take the key between the read and the insert: then take
+    the next one (the unique index decides who had it first). A slug made from the key is made
+    again with the new key. Any other integrity error is raised as it is."""
+    slug_given = bool(getattr(record, "slug", ""))
+    for attempt in range(1, KEY_ATTEMPTS + 1):
+        record.key = next_key_in_series(type(record), record.key_series)
+        try:
+            with transaction.atomic():  # a savepoint, so the retry can go on after a failure
+                save()
+            return
+        except IntegrityError:
+            taken = type(record)._default_manager.filter(key=record.key).exists()
+            record.key = None
+            if hasattr(record, "slug") and not slug_given:
+                record.slug = ""
+            if not taken or attempt == KEY_ATTEMPTS:
+                raise
 
 
 def choices_check(
@@ -124,7 +196,11 @@ def choices_check(
 
 def public_record_checks() -> list[models.CheckConstraint]:
     """The choices every PublicRecord has; each model lists them in its own Meta."""
-    return [choices_check("status", Status), choices_check("verification", Verification)]
+    return [
+        choices_check("status", Status),
+        choices_check("verification", Verification),
+        choices_check("review_state", ReviewState, blank=True),
+    ]
 
 
 # --- Querysets ---------------------------------------------------------------------------------
@@ -165,6 +241,16 @@ class NaturalKeyQuerySet(models.QuerySet):
 class PublicQuerySet(NaturalKeyQuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def waiting_for_review(self):
+        """Drafts a contributor submitted and no editor has published or sent back yet."""
+        return self.filter(status=Status.DRAFT, review_state=ReviewState.SUBMITTED)
+
+    def unverified(self):
+        return self.filter(verification=Verification.UNVERIFIED)
+
+    def without_source(self):
+        return self.filter(sources__isnull=True)
 
     def update(self, **kwargs) -> int:
         # publish() checks one record; a bulk update must not publish any that cite nothing.
@@ -230,6 +316,15 @@ class MilestoneQuerySet(PublicQuerySet):
     def compliance_deadlines(self):
         return self.filter(kind=Milestone.Kind.COMPLIANCE_DEADLINE)
 
+    def deadlines_within(self, days: int, at: dt.datetime | dt.date | None = None):
+        """Milestones due from today to `days` days ahead (a period overlapping those days)."""
+        today = local_day(at)
+        return self.due_between(today, today + dt.timedelta(days=days))
+
+    def passed_unconfirmed(self, at: dt.datetime | dt.date | None = None):
+        """Expected dates whose whole period is over without being confirmed as happening."""
+        return self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+
 
 class CommitmentQuerySet(PublicQuerySet):
     def for_platform(self, platform: "Platform"):
@@ -242,9 +337,26 @@ class CommitmentQuerySet(PublicQuerySet):
         """Open commitments whose due date (its whole period) is over."""
         return self.open().filter(due_end__lt=local_day(at))
 
-    def needs_review(self, at: dt.datetime | dt.date | None = None):
+    def review_date_reached(self, at: dt.datetime | dt.date | None = None):
         """Commitments whose review date has arrived: staff should check them for news."""
         return self.filter(review_on__lte=local_day(at))
+
+    def quiet(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
+        """Open commitments with no review date whose last news (the latest status update, or
+        the announcement itself) is more than `days` old (FOLLOW_UP_QUIET_DAYS, 90 by
+        default): a promise like "from early March 2026" still "announced" in November."""
+        days = settings.FOLLOW_UP_QUIET_DAYS if days is None else days
+        cutoff = local_day(at) - dt.timedelta(days=days)
+        last_news = self.annotate(last_news=Coalesce(Max("updates__on"), F("made_on")))
+        quiet = last_news.filter(last_news__lt=cutoff).values("pk")
+        return self.open().filter(review_on__isnull=True, pk__in=quiet)
+
+    def needs_review(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
+        """Commitments staff should check for news: their review date has come, or they have
+        none and have been quiet too long."""
+        due = self.review_date_reached(at).values("pk")
+        quiet = self.quiet(at, days).values("pk")
+        return self.filter(Q(pk__in=due) | Q(pk__in=quiet))
 
 
 # --- Shared fields -----------------------------------------------------------------------------
@@ -314,6 +426,30 @@ class PublicRecord(Timestamped):
         blank=True,
         help_text="Every published claim cites at least one source.",
     )
+    review_state = models.CharField(
+        max_length=10,
+        choices=ReviewState.choices,
+        default=ReviewState.NONE,
+        blank=True,
+        db_index=True,
+        help_text="A contributor submits a draft for review; an editor publishes it or sends "
+        "it back with a note.",
+    )
+    review_note = models.TextField(
+        blank=True, help_text="Why an editor sent the draft back: what to change."
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="Who last published it (blank: the seed or another system path).",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was last published."
+    )
     # The history keeps each version's sources too: a citation removed is a change to the claim.
     history = HistoricalRecords(inherit=True, m2m_fields=["sources"])
 
@@ -327,6 +463,12 @@ class PublicRecord(Timestamped):
     def save(self, *args, **kwargs) -> None:
         if self._state.adding and self.status == Status.PUBLISHED:
             raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
+        if needs_key(self):
+            save_with_new_key(self, lambda: self._save_slugged(*args, **kwargs))
+        else:
+            self._save_slugged(*args, **kwargs)
+
+    def _save_slugged(self, *args, **kwargs) -> None:
         if self.slug:
             super().save(*args, **kwargs)
         else:
@@ -372,16 +514,56 @@ class PublicRecord(Timestamped):
             slug, n = f"{base}-{n}", n + 1
         return slug
 
-    def publish(self) -> None:
-        """Make the record public. Refused while it cites no source."""
+    @classmethod
+    def publish_permission(cls) -> str:
+        return f"{cls._meta.app_label}.publish_{cls._meta.model_name}"
+
+    @classmethod
+    def may_publish(cls, user) -> bool:
+        """Whether the user may decide what the public sees. No user (None) is a system path,
+        such as the seed, which has no one to ask."""
+        return user is None or user.has_perm(cls.publish_permission())
+
+    def _check_may_publish(self, by) -> None:
+        if not self.may_publish(by):
+            raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
+
+    def publish(self, by=None, at: dt.datetime | None = None) -> None:
+        """Make the record public, recording who and when. Refused while it cites no source,
+        and to a user without the publish permission (by=None is a system path)."""
+        self._check_may_publish(by)
         if not self.sources.exists():
             raise ValidationError(PUBLISH_WITHOUT_SOURCE)
         self.status = Status.PUBLISHED
-        self.save(update_fields=["status", "updated_at"])
+        self.published_by, self.published_at = by, at or timezone.now()
+        self.review_state, self.review_note = ReviewState.NONE, ""
+        save_as(self, by, update_fields=[*PUBLISHING_FIELDS, "updated_at"])
 
-    def unpublish(self) -> None:
+    def unpublish(self, by=None) -> None:
+        self._check_may_publish(by)
         self.status = Status.DRAFT
-        self.save(update_fields=["status", "updated_at"])
+        save_as(self, by, update_fields=["status", "updated_at"])
+
+    def submit_for_review(self, by=None) -> None:
+        """A contributor asks an editor to publish the draft."""
+        if self.is_published:
+            raise ValidationError(ONLY_DRAFTS_ARE_REVIEWED)
+        self.review_state, self.review_note = ReviewState.SUBMITTED, ""
+        save_as(self, by, update_fields=["review_state", "review_note", "updated_at"])
+
+    def send_back(self, note: str, by=None) -> None:
+        """An editor returns the draft to its contributor with what to change."""
+        self._check_may_publish(by)
+        if self.is_published:
+            raise ValidationError(ONLY_DRAFTS_ARE_REVIEWED)
+        if not note.strip():
+            raise ValidationError(SEND_BACK_NEEDS_NOTE)
+        self.review_state, self.review_note = ReviewState.SENT_BACK, note.strip()
+        with change_reason(self, f"Sent back: {self.review_note}"):
+            save_as(self, by, update_fields=["review_state", "review_note", "updated_at"])
+
+
+PUBLISHING_FIELDS = ("status", "published_by", "published_at", "review_state", "review_note")
 
 
 # --- Who -------------------------------------------------------------------------------------
@@ -402,6 +584,7 @@ class OrganisationKind(models.TextChoices):
 
 
 class Organisation(PublicRecord):
+    key_series = "OR"
     Kind = OrganisationKind
 
     name = models.CharField(max_length=200)
@@ -418,6 +601,7 @@ class Organisation(PublicRecord):
     website = WebURLField(blank=True)
 
     class Meta:
+        permissions = publish_permissions("organisation")
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -427,6 +611,9 @@ class Organisation(PublicRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:organisation", args=[self.slug])
 
 
 class PlatformKind(models.TextChoices):
@@ -456,6 +643,7 @@ class Platform(PublicRecord):
     website = WebURLField(blank=True)
 
     class Meta:
+        permissions = publish_permissions("platform")
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -465,6 +653,9 @@ class Platform(PublicRecord):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:platform", args=[self.slug])
 
 
 class SourceKind(models.TextChoices):
@@ -486,6 +677,8 @@ class SourceOrigin(models.TextChoices):
 
 class Source(Timestamped):
     """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
+
+    key_series = "S"
 
     Kind = SourceKind
     Origin = SourceOrigin
@@ -537,6 +730,12 @@ class Source(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if needs_key(self):
+            save_with_new_key(self, lambda: super(Source, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
         """Refused while a published record cites this source and no other."""
@@ -623,6 +822,7 @@ class Instrument(PublicRecord):
     slug_source_field = "short_name"
 
     class Meta:
+        permissions = publish_permissions("instrument")
         ordering = ["title"]
         constraints = [
             *public_record_checks(),
@@ -634,6 +834,9 @@ class Instrument(PublicRecord):
     def __str__(self) -> str:
         return self.short_name or self.title
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:instrument", args=[self.slug])
+
     def _unique_slug(self) -> str:
         if not self.short_name:
             self.short_name = self.title[:100]
@@ -642,6 +845,8 @@ class Instrument(PublicRecord):
 
 class Measure(PublicRecord):
     """A duty in the Act or a measure in one of Ofcom's codes."""
+
+    key_series = "CM"
 
     instrument = models.ForeignKey(
         Instrument,
@@ -670,11 +875,15 @@ class Measure(PublicRecord):
     slug_source_field = "title"
 
     class Meta:
+        permissions = publish_permissions("measure")
         ordering = ["key", "title"]
         constraints = public_record_checks()
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.title}" if self.reference else self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:measure", args=[self.slug])
 
 
 # --- When --------------------------------------------------------------------------------------
@@ -694,6 +903,8 @@ class MilestoneKind(models.TextChoices):
 
 class Milestone(PublicRecord):
     """An event or deadline on the timeline, dated only as precisely as we know it."""
+
+    key_series = "M"
 
     Kind = MilestoneKind
 
@@ -741,6 +952,7 @@ class Milestone(PublicRecord):
     slug_source_field = "title"
 
     class Meta:
+        permissions = publish_permissions("milestone")
         ordering = list(CHRONOLOGICAL)
         indexes = [models.Index(fields=["status", "date_end"], name="milestone_status_end")]
         constraints = [
@@ -865,7 +1077,9 @@ class Milestone(PublicRecord):
             )
             save_as(change, by)
             self.date, self.date_precision, self.certainty = new_date, precision, certainty
-            save_as(self, by)
+            # The history of the milestone says why its date moved, not "Change reason: None".
+            with change_reason(self, reason):
+                save_as(self, by)
         return change
 
 
@@ -932,6 +1146,8 @@ class DeliveryStatus(models.TextChoices):
 class Commitment(PublicRecord):
     """What a platform, or its owner, said it will do or has done."""
 
+    key_series = "PC"
+
     OPEN_STATUSES = (
         DeliveryStatus.ANNOUNCED,
         DeliveryStatus.IN_PROGRESS,
@@ -988,6 +1204,7 @@ class Commitment(PublicRecord):
     slug_source_field = "summary"
 
     class Meta:
+        permissions = publish_permissions("commitment")
         ordering = ["-made_on", "key"]
         constraints = [
             models.CheckConstraint(
@@ -1016,6 +1233,9 @@ class Commitment(PublicRecord):
             self.updates.exclude(commitment_made_on=self.made_on).update(
                 commitment_made_on=self.made_on
             )
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:commitment", args=[self.slug])
 
     def clean(self) -> None:
         if self.pk and self.made_on:
@@ -1057,18 +1277,21 @@ class Commitment(PublicRecord):
                 created_by=by,
             )
             update.full_clean()
-            save_as(update, by)
+            with change_reason(update, update.reason):
+                save_as(update, by)
             self.refresh_delivery_status(by=by)
         return update
 
     def refresh_delivery_status(self, by=None) -> None:
-        """Follow the latest update by date. Without updates the status stays as it was."""
+        """Follow the latest update by date. Without updates the status stays as it was. The
+        history's change reason is the latest update's note (or its evidence)."""
         with transaction.atomic():
             self.delivery_status = self.locked().delivery_status
             latest = self.updates.order_by("-on", "-created_at").first()
             if latest and latest.delivery_status != self.delivery_status:
                 self.delivery_status = latest.delivery_status
-                save_as(self, by, update_fields=["delivery_status", "updated_at"])
+                with change_reason(self, latest.reason):
+                    save_as(self, by, update_fields=["delivery_status", "updated_at"])
 
 
 class CommitmentUpdate(Timestamped):
@@ -1133,6 +1356,15 @@ class CommitmentUpdate(Timestamped):
     def on_display(self) -> str:
         return format_fuzzy(self.on, self.on_precision)
 
+    @property
+    def reason(self) -> str:
+        """Why the status changed, for the history: the note, else the evidence."""
+        if self.note.strip():
+            return self.note.strip()
+        if self.evidence_id:
+            return f"Evidence: {self.evidence}"
+        return f"Status update: {self.get_delivery_status_display()}"
+
     def clean(self) -> None:
         try:
             made_on = self.commitment.made_on
@@ -1173,15 +1405,21 @@ class Indicator(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="indicators")
 
     class Meta:
+        permissions = publish_permissions("indicator")
         ordering = ["name"]
         constraints = [*public_record_checks(), choices_check("unit", Unit)]
 
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:indicator", args=[self.slug])
+
 
 class Observation(PublicRecord):
     """One figure for a period, with its source. Figures that sources disagree on are both kept."""
+
+    key_series = "ST"
 
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
     metric = models.CharField(max_length=300, help_text="What exactly was counted, as published.")
@@ -1221,6 +1459,7 @@ class Observation(PublicRecord):
     slug_source_field = "metric"
 
     class Meta:
+        permissions = publish_permissions("observation")
         ordering = ["indicator", "period_start", "key"]
         constraints = [
             models.CheckConstraint(
@@ -1243,6 +1482,9 @@ class Observation(PublicRecord):
 
     def __str__(self) -> str:
         return f"{self.metric} ({self.period_label}): {self.value_text}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("regulation:observation", args=[self.slug])
 
     @property
     def is_conflicted(self) -> bool:

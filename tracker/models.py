@@ -1,6 +1,35 @@
 import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """The last heartbeat's age: alive when beat queued it and a worker ran it recently."""
+
+    last: "Heartbeat | None"
+    age: dt.timedelta | None
+    stale_after: dt.timedelta
+
+    @property
+    def is_alive(self) -> bool:
+        return self.age is not None and self.age <= self.stale_after
+
+    @property
+    def age_text(self) -> str:
+        if self.age is None:
+            return "no heartbeat yet"
+        seconds = max(int(self.age.total_seconds()), 0)
+        if seconds < 120:
+            return f"{seconds} seconds ago"
+        if seconds < 2 * 3600:
+            return f"{seconds // 60} minutes ago"
+        if seconds < 2 * 86400:
+            return f"{seconds // 3600} hours ago"
+        return f"{seconds // 86400} days ago"
 
 
 class HeartbeatQuerySet(models.QuerySet):
@@ -15,6 +44,14 @@ class HeartbeatQuerySet(models.QuerySet):
         """
         deleted, _ = self.received_before(at - dt.timedelta(days=keep_days)).delete()
         return deleted
+
+    def health(self, at: dt.datetime | None = None) -> WorkerHealth:
+        """The worker and beat as the last heartbeat shows them at `at` (now by default); one
+        query on the received_at index."""
+        last = self.order_by("-received_at").first()
+        age = (at or timezone.now()) - last.received_at if last else None
+        stale_after = dt.timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS)
+        return WorkerHealth(last=last, age=age, stale_after=stale_after)
 
 
 class Heartbeat(models.Model):

@@ -5,7 +5,7 @@ the project runs on embedded defaults: a SQLite file, a file-system Celery broke
 written to files, all under var/.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,9 +49,21 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "simple_history",
+    "axes",
     "regulation",
     "tracker",
 ]
+
+# Logins: django-axes locks out a user name and, separately, an address after
+# AXES_FAILURE_LIMIT failed attempts, for AXES_COOLOFF_HOURS (reset: manage.py axes_reset).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(hours=env_int("AXES_COOLOFF_HOURS", 1, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -64,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes' documentation asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files, so a
@@ -247,9 +261,17 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"sent_at": BeatLazyFunc(_now_iso)},
     },
     "prune-heartbeats": {"task": "tracker.tasks.prune_heartbeats", "schedule": 60 * 60},
+    "check-published-sources": {
+        "task": "tracker.tasks.check_published_sources",
+        "schedule": 60 * 60,
+    },
 }
 # Heartbeats older than this many days are deleted every hour.
 HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
+# The admin shows the worker as stale when its last heartbeat is older than this.
+HEARTBEAT_STALE_SECONDS = env_int("HEARTBEAT_STALE_SECONDS", 5 * 60, minimum=60)
+# The follow-up dashboard flags open commitments with no review date and no news for this long.
+FOLLOW_UP_QUIET_DAYS = env_int("FOLLOW_UP_QUIET_DAYS", 90, minimum=1)
 
 REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

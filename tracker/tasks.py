@@ -4,6 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from regulation import follow_up
 from tracker.models import Heartbeat
 
 
@@ -23,3 +24,9 @@ def heartbeat(self, sent_at: str | None = None) -> None:
 def prune_heartbeats() -> int:
     """Keep HEARTBEAT_RETENTION_DAYS of heartbeats (beat runs this every hour)."""
     return Heartbeat.objects.prune(at=timezone.now(), keep_days=settings.HEARTBEAT_RETENTION_DAYS)
+
+
+@shared_task(ignore_result=True)
+def check_published_sources() -> int:
+    """Report (at ERROR) any published record citing no source (beat runs this every hour)."""
+    return len(follow_up.check_published_sources())
