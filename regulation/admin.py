@@ -20,6 +20,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
@@ -47,6 +48,7 @@ from regulation.models import (
     Status,
     Topic,
     UncitedRecordsError,
+    change_reason,
     public_models,
     published_left_uncited,
 )
@@ -244,8 +246,14 @@ class PublicRecordAdmin(HistoryAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def view_on_site(self, obj: PublicRecord) -> str | None:
-        # Only a published record has a public page; a draft's link would be a 404.
-        return obj.get_absolute_url() if obj.is_published else None
+        # Only a published record has a public page; a draft's link would be a 404. A type
+        # whose public page is not built yet has no link rather than a broken one.
+        if not obj.is_published:
+            return None
+        try:
+            return obj.get_absolute_url()
+        except NoReverseMatch:
+            return None
 
     # --- Who may publish ---
 
@@ -814,10 +822,12 @@ class CommitmentAdmin(PublicRecordAdmin):
         for update in formset.save(commit=False):
             if update.pk is None:
                 update.created_by = request.user
-            update.save()
+            with change_reason(update, update.reason):
+                update.save()
         for update in formset.deleted_objects:
             update.delete()
-        form.instance.refresh_delivery_status()
+        # The commitment's history gives the latest update's note as the reason.
+        form.instance.refresh_delivery_status(by=request.user)
 
 
 # --- Statistics ---------------------------------------------------------------------------------

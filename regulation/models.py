@@ -456,6 +456,8 @@ class PublicRecord(Timestamped):
     objects = PublicQuerySet.as_manager()
 
     slug_source_field = "name"
+    # The series new records' keys are numbered in ("M": M111, M112, ...); none when blank.
+    key_series = ""
 
     class Meta:
         abstract = True
