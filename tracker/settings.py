@@ -64,6 +64,9 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(hours=env_int("AXES_COOLOFF_HOURS", 1, minimum=1))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# Lockouts are listed and lifted from the command line (axes_list_attempts, axes_reset), not in
+# the admin, where axes' own pages would be writable screens outside the staff permission rules.
+AXES_ENABLE_ADMIN = False
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
