@@ -109,7 +109,11 @@ def save_as(record: models.Model, user=None, **kwargs) -> None:
 @contextmanager
 def change_reason(record: models.Model, reason: str) -> Iterator[None]:
     """Saves inside the block record reason as the history's change reason (simple_history
-    reads it from the instance), and no later save does."""
+    reads it from the instance), and no later save does. A reason the caller already gave (a
+    revert, a fact release's correction) says more about the change and is kept."""
+    if hasattr(record, "_change_reason"):
+        yield
+        return
     # simple_history keeps at most 100 characters.
     record._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
     try:

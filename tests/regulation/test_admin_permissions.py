@@ -429,13 +429,12 @@ def test_a_view_only_user_may_still_read_a_past_version(viewer_client, cited_mil
 def test_a_revert_to_a_version_without_sources_cannot_leave_a_published_record_uncited(
     editor_client,
 ):
-    # Created published through the ORM, then cited: its first version cites nothing.
+    # Published as the rule requires: its first version, the new draft, cites nothing.
     milestone = make_milestone(status=Status.PUBLISHED)
-    source = make_source()
-    milestone.sources.add(source)
+    (source,) = milestone.sources.all()
     first = milestone.history.earliest()
-    assert (first.status, list(first.sources.all())) == ("published", [])
-    url, data = revert_form(editor_client, milestone, first, sources=[])
+    assert (first.status, list(first.sources.all())) == ("draft", [])
+    url, data = revert_form(editor_client, milestone, first, sources=[], status="published")
 
     response = editor_client.post(url, data)
 

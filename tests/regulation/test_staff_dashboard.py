@@ -4,11 +4,13 @@ still "announced" with no news since February) is flagged; every item links to t
 filtered to exactly the records it counts; and the worker's health is shown."""
 
 import datetime as dt
+import logging
 from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
@@ -18,6 +20,7 @@ from regulation import follow_up
 from regulation.models import Commitment, DeliveryStatus, Milestone, Source, Status
 from tests.factories import make_commitment, make_milestone, make_platform
 from tracker.models import Heartbeat
+from tracker.tasks import check_published_sources
 
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=LONDON)
@@ -106,7 +109,7 @@ def test_the_index_shows_the_dashboard_with_its_links(seeded, pinned, root_clien
 
 
 @pytest.mark.django_db
-def test_drafts_waiting_and_records_without_a_source_are_counted(seeded, pinned):
+def test_drafts_waiting_and_records_without_a_source_are_counted(seeded, pinned, caplog):
     draft = make_milestone(status=Status.DRAFT)
     draft.submit_for_review()
     uncited = make_milestone()  # published, citing a source
@@ -124,6 +127,11 @@ def test_drafts_waiting_and_records_without_a_source_are_counted(seeded, pinned)
         ("milestones", 1)
     ]
     assert follow_up.check_published_sources() == [f"milestone {uncited.pk} “{uncited}”"]
+    # Beat runs the same check every hour and reports what it finds at ERROR.
+    assert "check-published-sources" in settings.CELERY_BEAT_SCHEDULE
+    with caplog.at_level(logging.ERROR, logger="regulation.follow_up"):
+        assert check_published_sources() == 1
+    assert f"Published without a source: milestone {uncited.pk}" in caplog.text
     uncited.sources.add(*cited)
 
 
