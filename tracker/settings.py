@@ -67,6 +67,8 @@ AXES_RESET_ON_SUCCESS = True
 # Lockouts are listed and lifted from the command line (axes_list_attempts, axes_reset), not in
 # the admin, where axes' own pages would be writable screens outside the staff permission rules.
 AXES_ENABLE_ADMIN = False
+# No banner on every manage.py command; failed logins and lockouts are still logged.
+AXES_VERBOSE = False
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
