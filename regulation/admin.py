@@ -8,6 +8,7 @@ quickly, and every change is kept in the record's history with the user who made
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminDateWidget, AutocompleteSelect
@@ -18,6 +19,8 @@ from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
@@ -25,6 +28,7 @@ from simple_history.utils import get_history_model_for_model
 
 from regulation.admin_io import ExportAdmin, ImportAdmin
 from regulation.dates import format_fuzzy, period_start
+from regulation.follow_up import DEADLINE_DAYS
 from regulation.models import (
     PUBLISH_WITHOUT_SOURCE,
     Commitment,
@@ -39,11 +43,13 @@ from regulation.models import (
     Organisation,
     Platform,
     PublicRecord,
+    ReviewState,
     SeedConflict,
     Source,
     Status,
     Topic,
     UncitedRecordsError,
+    change_reason,
     public_models,
     published_left_uncited,
 )
@@ -51,11 +57,20 @@ from regulation.models import (
 PUBLISHING_FIELDSET = (
     "Publishing and evidence",
     {
-        "fields": ("status", "verification", "sources", "notes"),
-        "description": "Publishing needs at least one source. Mark the record confirmed only "
+        "fields": (
+            "status",
+            "verification",
+            "sources",
+            "notes",
+            ("review_state", "review_note"),
+            ("published_by", "published_at"),
+        ),
+        "description": "Publishing needs at least one source and an editor: a contributor "
+        "submits the draft for review (the list's actions). Mark the record confirmed only "
         "when a cited source says what it says; say in the notes what is uncertain.",
     },
 )
+REVIEW_FIELDS = ("review_state", "review_note", "published_by", "published_at")
 RECORD_FIELDSET = (
     "Record",
     {
@@ -161,63 +176,193 @@ class PublicRecordForm(forms.ModelForm):
         return self.instance.pk is not None and self.instance.sources.exists()
 
 
+def plural(count: int, noun: str = "record") -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+class PublishingFilter(admin.SimpleListFilter):
+    """Where each record stands on its way to the public (the dashboard links here)."""
+
+    title = "review and publishing"
+    parameter_name = "publishing"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("waiting", "Drafts waiting for review"),
+            ("sent_back", "Drafts sent back"),
+            ("unverified", "Published, unverified"),
+            ("uncited", "Published without a source"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        match self.value():
+            case "waiting":
+                return queryset.waiting_for_review()
+            case "sent_back":
+                return queryset.filter(status=Status.DRAFT, review_state=ReviewState.SENT_BACK)
+            case "unverified":
+                return queryset.published().unverified()
+            case "uncited":
+                return queryset.published().without_source()
+        return queryset
+
+
+class SendBackForm(forms.Form):
+    note = forms.CharField(
+        label="What should the contributor change?",
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 class PublicRecordAdmin(ExportAdmin, HistoryAdmin):
-    """Base admin for PublicRecord subclasses: the publishing rule, actions and source counts."""
+    """Base admin for PublicRecord subclasses: the publishing rule, the review, actions and
+    source counts. Only a user with the model's publish permission (an editor) changes what
+    the public sees: the status is read-only to others, and the publish, unpublish and send
+    back actions need it; every path ends in the model's publish() / unpublish()."""
 
     form = PublicRecordForm
     formfield_overrides = URL_FIELDS
     readonly_fields = TIMESTAMPS
-    actions = ("publish_selected", "unpublish_selected")
+    actions = ("submit_for_review", "publish_selected", "send_back", "unpublish_selected")
     list_per_page = 50
+
+    class Media:
+        css = {"all": ("regulation/admin.css",)}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         # One annotated query instead of a count per row in the list.
         return super().get_queryset(request).annotate(source_count=Count("sources", distinct=True))
 
+    def get_list_filter(self, request: HttpRequest) -> tuple:
+        return (PublishingFilter, *super().get_list_filter(request))
+
     @admin.display(description="sources", ordering="source_count")
     def source_count(self, obj: PublicRecord) -> int:
         return obj.source_count
 
+    def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs):
+        # A long title wraps on several lines instead of scrolling out of its box.
+        if db_field.name == "title" and isinstance(db_field, models.CharField):
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 2, "class": "vLargeTextField"})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def view_on_site(self, obj: PublicRecord) -> str | None:
+        # Only a published record has a public page; a draft's link would be a 404. A type
+        # whose public page is not built yet has no link rather than a broken one.
+        if not obj.is_published:
+            return None
+        try:
+            return obj.get_absolute_url()
+        except NoReverseMatch:
+            return None
+
+    # --- Who may publish ---
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return self.model.may_publish(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        fields = (*super().get_readonly_fields(request, obj), *REVIEW_FIELDS)
+        if not self.has_publish_permission(request):
+            return (*fields, "status")
+        return fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A contributor may delete a draft of their own making, never what the public sees.
+        if obj is not None and obj.is_published and not self.has_publish_permission(request):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_deleted_objects(self, objs, request: HttpRequest):
+        """Bulk delete: published records among them need the publish permission, so the
+        admin names them on its "permission needed" page and refuses the POST."""
+        deleted, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        if not self.has_publish_permission(request) and any(o.is_published for o in objs):
+            perms_needed = {*perms_needed, f"published {self.opts.verbose_name_plural}"}
+        return deleted, model_count, perms_needed, protected
+
+    # --- Saving through the model's rule ---
+
     def save_model(self, request: HttpRequest, obj: PublicRecord, form, change: bool) -> None:
-        # A new record cannot cite its sources before it exists: save it as a draft and
-        # publish it once its sources are saved (save_related), through the model's rule.
-        obj._publish_once_cited = not change and obj.status == Status.PUBLISHED
-        if obj._publish_once_cited:
-            obj.status = Status.DRAFT
+        # The status changes only through publish() / unpublish(), which check the permission
+        # and record who published and when. A new record cannot cite its sources before it
+        # exists, so it is saved as a draft and published once its sources are (save_related).
+        self.hold_status(obj, change)
         super().save_model(request, obj, form, change)
+
+    def hold_status(self, obj: PublicRecord, change: bool) -> None:
+        """Keep the status the record has in the database for now; save_related() moves it."""
+        saved = Status.DRAFT
+        if change:
+            saved = type(obj)._default_manager.values_list("status", flat=True).get(pk=obj.pk)
+        obj._status_wanted, obj.status = obj.status, saved
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        if getattr(form.instance, "_publish_once_cited", False):
-            form.instance.publish()
+        record = form.instance
+        wanted = getattr(record, "_status_wanted", record.status)
+        if wanted == record.status:
+            return
+        if wanted == Status.PUBLISHED:
+            record.publish(by=request.user)
+        else:
+            record.unpublish(by=request.user)
 
-    @admin.action(description="Publish selected", permissions=["change"])
+    # --- List actions ---
+
+    @admin.action(description="Submit selected drafts for review", permissions=["change"])
+    def submit_for_review(self, request: HttpRequest, queryset: QuerySet) -> None:
+        drafts = list(queryset.filter(status=Status.DRAFT))
+        for record in drafts:
+            record.submit_for_review(by=request.user)
+        message = f"Submitted {plural(len(drafts))} for review."
+        self.message_user(request, message, messages.SUCCESS)
+
+    @admin.action(description="Publish selected", permissions=["publish"])
     def publish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         published, refused = [], []
         for record in queryset.exclude(status=Status.PUBLISHED):
             try:
-                record.publish()
+                record.publish(by=request.user)
             except ValidationError:
                 refused.append(str(record))
             else:
                 published.append(record)
         if published:
-            message = f"Published {len(published)} record{'s' if len(published) != 1 else ''}."
-            self.message_user(request, message, messages.SUCCESS)
+            self.message_user(request, f"Published {plural(len(published))}.", messages.SUCCESS)
         if refused:
             names = "; ".join(refused)
             message = f"Not published, no source cited: {names}. {PUBLISH_WITHOUT_SOURCE}"
             self.message_user(request, message, messages.ERROR)
 
-    @admin.action(description="Unpublish selected (back to draft)", permissions=["change"])
+    @admin.action(description="Send selected drafts back (with a note)", permissions=["publish"])
+    def send_back(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        """Asks for the note on a page of its own, then sends each selected draft back."""
+        drafts = list(queryset.filter(status=Status.DRAFT))
+        form = SendBackForm(request.POST if "apply" in request.POST else None)
+        if not form.is_valid():
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Send back for changes",
+                "opts": self.opts,
+                "records": drafts,
+                "form": form,
+                "action": "send_back",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/regulation/send_back.html", context)
+        for record in drafts:
+            record.send_back(form.cleaned_data["note"], by=request.user)
+        self.message_user(request, f"Sent {plural(len(drafts))} back.", messages.SUCCESS)
+        return None
+
+    @admin.action(description="Unpublish selected (back to draft)", permissions=["publish"])
     def unpublish_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         # One save per record, not queryset.update(), so each change lands in the history.
         records = list(queryset)
         for record in records:
-            record.unpublish()
-        count = len(records)
-        message = f"Moved {count} record{'s' if count != 1 else ''} back to draft."
-        self.message_user(request, message, messages.SUCCESS)
+            record.unpublish(by=request.user)
+        self.message_user(request, f"Moved {plural(len(records))} back to draft.", messages.SUCCESS)
 
 
 # --- Who ----------------------------------------------------------------------------------------
@@ -424,19 +569,32 @@ class MilestoneForm(PublicRecordForm):
         return cleaned_data
 
 
+class MilestoneFollowUpFilter(admin.SimpleListFilter):
+    title = "follow-up"
+    parameter_name = "follow_up"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("next_30_days", f"Published, due in the next {DEADLINE_DAYS} days"),
+            ("passed_unconfirmed", "Expected date passed, unconfirmed"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        match self.value():
+            case "next_30_days":
+                return queryset.published().deadlines_within(DEADLINE_DAYS)
+            case "passed_unconfirmed":
+                return queryset.passed_unconfirmed()
+        return queryset
+
+
 @admin.register(Milestone)
 class MilestoneAdmin(ImportAdmin, PublicRecordAdmin):
     form = MilestoneForm
-    list_display = (
-        "__str__",
-        "date_display",
-        "certainty",
-        "kind",
-        "status",
-        "verification",
-        "source_count",
-    )
+    # Fits 1280 px: the date says "Expected: ..." itself, so certainty needs no column.
+    list_display = ("__str__", "date_display", "kind", "status", "verification", "source_count")
     list_filter = (
+        MilestoneFollowUpFilter,
         "status",
         "verification",
         "kind",
@@ -501,6 +659,7 @@ class MilestoneAdmin(ImportAdmin, PublicRecordAdmin):
         if not form.date_moved():
             super().save_model(request, obj, form, change)
             return
+        self.hold_status(obj, change)
         # Put the old date back and move through the model, which records the change.
         new = tuple(getattr(obj, name) for name in form.DATE_FIELDS)
         for name in form.DATE_FIELDS:
@@ -544,31 +703,42 @@ class CommitmentUpdateInline(admin.TabularInline):
 
 
 class FollowUpFilter(admin.SimpleListFilter):
-    """The questions staff ask of commitments, answered by the model's querysets."""
+    """The questions staff ask of commitments, answered by the model's querysets (the same
+    ones the dashboard counts)."""
 
     title = "follow-up"
     parameter_name = "follow_up"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
-        return [("review_due", "Review date reached"), ("overdue", "Overdue and still open")]
+        quiet = settings.FOLLOW_UP_QUIET_DAYS
+        return [
+            ("review_due", f"Needs review (review date reached, or no news for {quiet} days)"),
+            ("review_date", "Review date reached"),
+            ("quiet", f"No review date, no news for {quiet} days"),
+            ("overdue", "Overdue and still open"),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "review_due":
-            return queryset.needs_review()
-        if self.value() == "overdue":
-            return queryset.overdue()
+        match self.value():
+            case "review_due":
+                return queryset.needs_review()
+            case "review_date":
+                return queryset.review_date_reached()
+            case "quiet":
+                return queryset.quiet()
+            case "overdue":
+                return queryset.overdue()
         return queryset
 
 
 @admin.register(Commitment)
 class CommitmentAdmin(ImportAdmin, PublicRecordAdmin):
+    # Fits 1280 px; when it was made and its review date are on the form and the dashboard.
     list_display = (
         "__str__",
         "platform_names",
-        "made_on_display",
         "delivery_status",
         "due_display",
-        "review_on",
         "status",
         "verification",
         "source_count",
@@ -653,10 +823,12 @@ class CommitmentAdmin(ImportAdmin, PublicRecordAdmin):
         for update in formset.save(commit=False):
             if update.pk is None:
                 update.created_by = request.user
-            update.save()
+            with change_reason(update, update.reason):
+                update.save()
         for update in formset.deleted_objects:
             update.delete()
-        form.instance.refresh_delivery_status()
+        # The commitment's history gives the latest update's note as the reason.
+        form.instance.refresh_delivery_status(by=request.user)
 
 
 # --- Statistics ---------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ This app never imports tracker/: knowledge does not know who watches it.
 import datetime as dt
 import functools
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -17,10 +18,11 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import CombinedSearchVector, SearchVector
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, F, Max, Q, Value
+from django.db.models.functions import Coalesce, Length
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -51,6 +53,12 @@ UNCITED_PUBLISHED = (
     "A published record must cite at least one source. This would leave {records} citing none: "
     "add another source to it first, or unpublish it."
 )
+NOT_ALLOWED_TO_PUBLISH = "Only an editor (with the publish permission) may publish or unpublish."
+SEND_BACK_NEEDS_NOTE = "Say what the contributor should change: the note is sent back with it."
+ONLY_DRAFTS_ARE_REVIEWED = "Only a draft can be submitted for review or sent back."
+# Records created at the same moment in the same series each need their own key: this many can
+# collide before a save gives up.
+KEY_ATTEMPTS = 20
 HTTP_URL = "Enter a web address starting with http:// or https://."
 # Only web addresses: a javascript: or data: URL in an href runs in the reader's browser.
 validate_http_url = URLValidator(schemes=["http", "https"], message=HTTP_URL)
@@ -133,6 +141,22 @@ def save_as(record: models.Model, user=None, **kwargs) -> None:
         del record._history_user
 
 
+@contextmanager
+def change_reason(record: models.Model, reason: str) -> Iterator[None]:
+    """Saves inside the block record reason as the history's change reason (simple_history
+    reads it from the instance), and no later save does. A reason the caller already gave (a
+    revert, a fact release's correction) says more about the change and is kept."""
+    if hasattr(record, "_change_reason"):
+        yield
+        return
+    # simple_history keeps at most 100 characters.
+    record._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+    try:
+        yield
+    finally:
+        del record._change_reason
+
+
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
     PUBLISHED = "published", "Published"
@@ -141,6 +165,57 @@ class Status(models.TextChoices):
 class Verification(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed in a cited source"
     UNVERIFIED = "unverified", "Unverified"
+
+
+class ReviewState(models.TextChoices):
+    NONE = "", "Not submitted"
+    SUBMITTED = "submitted", "Waiting for review"
+    SENT_BACK = "sent_back", "Sent back"
+
+
+def publish_permissions(model_name: str) -> list[tuple[str, str]]:
+    """The custom permission publish() and unpublish() ask for, one per public model (the
+    editors' right: what the public sees)."""
+    return [(f"publish_{model_name}", f"Can publish and unpublish {model_name}s")]
+
+
+def needs_key(record: models.Model) -> bool:
+    return record._state.adding and not record.key and bool(getattr(record, "key_series", ""))
+
+
+def next_key_in_series(model: type[models.Model], series: str) -> str:
+    """The key after the highest of the series (M110 -> M111); keys of other series that
+    share a first letter (S and ST) are not counted. Same-length numbers sort as text, so the
+    longest, then greatest, key is the highest without reading them all."""
+    highest = (
+        model._default_manager.filter(key__regex=rf"^{series}[0-9]+$")
+        .annotate(key_length=Length("key"))
+        .order_by("-key_length", "-key")
+        .values_list("key", flat=True)
+        .first()
+    )
+    return f"{series}{int(highest[len(series) :]) + 1 if highest else 1}"
+
+
+def save_with_new_key(record: models.Model, save) -> None:
+    """Give a new record the next key of its series, then save it with save(). Another record
+    created at the same moment can take the key between the read and the insert: then take
+    the next one (the unique index decides who had it first). A slug made from the key is made
+    again with the new key. Any other integrity error is raised as it is."""
+    slug_given = bool(getattr(record, "slug", ""))
+    for attempt in range(1, KEY_ATTEMPTS + 1):
+        record.key = next_key_in_series(type(record), record.key_series)
+        try:
+            with transaction.atomic():  # a savepoint, so the retry can go on after a failure
+                save()
+            return
+        except IntegrityError:
+            taken = type(record)._default_manager.filter(key=record.key).exists()
+            record.key = None
+            if hasattr(record, "slug") and not slug_given:
+                record.slug = ""
+            if not taken or attempt == KEY_ATTEMPTS:
+                raise
 
 
 def choices_check(
@@ -160,7 +235,11 @@ def choices_check(
 
 def public_record_checks() -> list[models.CheckConstraint]:
     """The choices every PublicRecord has; each model lists them in its own Meta."""
-    return [choices_check("status", Status), choices_check("verification", Verification)]
+    return [
+        choices_check("status", Status),
+        choices_check("verification", Verification),
+        choices_check("review_state", ReviewState, blank=True),
+    ]
 
 
 # --- Search ------------------------------------------------------------------------------------
@@ -270,6 +349,16 @@ class NaturalKeyQuerySet(models.QuerySet):
 class PublicQuerySet(NaturalKeyQuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
+
+    def waiting_for_review(self):
+        """Drafts a contributor submitted and no editor has published or sent back yet."""
+        return self.filter(status=Status.DRAFT, review_state=ReviewState.SUBMITTED)
+
+    def unverified(self):
+        return self.filter(verification=Verification.UNVERIFIED)
+
+    def without_source(self):
+        return self.filter(sources__isnull=True)
 
     def update(self, **kwargs) -> int:
         # publish() checks one record; a bulk update must not publish any that cite nothing.
@@ -399,6 +488,15 @@ class MilestoneQuerySet(PublicQuerySet):
     def recently_added(self):
         return self.order_by("-created_at", "-pk")
 
+    def deadlines_within(self, days: int, at: dt.datetime | dt.date | None = None):
+        """Milestones due from today to `days` days ahead (a period overlapping those days)."""
+        today = local_day(at)
+        return self.due_between(today, today + dt.timedelta(days=days))
+
+    def passed_unconfirmed(self, at: dt.datetime | dt.date | None = None):
+        """Expected dates whose whole period is over without being confirmed as happening."""
+        return self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+
 
 class CommitmentQuerySet(PublicQuerySet):
     def for_platform(self, platform: "Platform"):
@@ -411,9 +509,26 @@ class CommitmentQuerySet(PublicQuerySet):
         """Open commitments whose due date (its whole period) is over."""
         return self.open().filter(due_end__lt=local_day(at))
 
-    def needs_review(self, at: dt.datetime | dt.date | None = None):
+    def review_date_reached(self, at: dt.datetime | dt.date | None = None):
         """Commitments whose review date has arrived: staff should check them for news."""
         return self.filter(review_on__lte=local_day(at))
+
+    def quiet(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
+        """Open commitments with no review date whose last news (the latest status update, or
+        the announcement itself) is more than `days` old (FOLLOW_UP_QUIET_DAYS, 90 by
+        default): a promise like "from early March 2026" still "announced" in November."""
+        days = settings.FOLLOW_UP_QUIET_DAYS if days is None else days
+        cutoff = local_day(at) - dt.timedelta(days=days)
+        last_news = self.annotate(last_news=Coalesce(Max("updates__on"), F("made_on")))
+        quiet = last_news.filter(last_news__lt=cutoff).values("pk")
+        return self.open().filter(review_on__isnull=True, pk__in=quiet)
+
+    def needs_review(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
+        """Commitments staff should check for news: their review date has come, or they have
+        none and have been quiet too long."""
+        due = self.review_date_reached(at).values("pk")
+        quiet = self.quiet(at, days).values("pk")
+        return self.filter(Q(pk__in=due) | Q(pk__in=quiet))
 
     def for_measure(self, measure: "Measure"):
         return self.filter(measures=measure)
@@ -538,12 +653,38 @@ class PublicRecord(Timestamped):
         blank=True,
         help_text="Every published claim cites at least one source.",
     )
+    review_state = models.CharField(
+        max_length=10,
+        choices=ReviewState.choices,
+        default=ReviewState.NONE,
+        blank=True,
+        db_index=True,
+        help_text="A contributor submits a draft for review; an editor publishes it or sends "
+        "it back with a note.",
+    )
+    review_note = models.TextField(
+        blank=True, help_text="Why an editor sent the draft back: what to change."
+    )
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        help_text="Who last published it (blank: the seed or another system path).",
+    )
+    published_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When it was last published."
+    )
     # The history keeps each version's sources too: a citation removed is a change to the claim.
     history = HistoricalRecords(inherit=True, m2m_fields=["sources"])
 
     objects = PublicQuerySet.as_manager()
 
     slug_source_field = "name"
+    # The series new records' keys are numbered in ("M": M111, M112, ...); none when blank.
+    key_series = ""
 
     # The URL name of the record's public page (its slug is the argument).
     url_name = ""
@@ -555,14 +696,20 @@ class PublicRecord(Timestamped):
         if self._state.adding and self.status == Status.PUBLISHED:
             raise ValidationError(PUBLISH_NEW_RECORD, code="published_on_create")
         with transaction.atomic():
-            if self.slug:
-                super().save(*args, **kwargs)
+            if needs_key(self):
+                save_with_new_key(self, lambda: self._save_slugged(*args, **kwargs))
             else:
-                self._save_with_new_slug(*args, **kwargs)
+                self._save_slugged(*args, **kwargs)
             self._remember_old_slug(kwargs.get("update_fields"))
 
     def get_absolute_url(self) -> str:
         return url_with_slug(self.url_name, self.slug)
+
+    def _save_slugged(self, *args, **kwargs) -> None:
+        if self.slug:
+            super().save(*args, **kwargs)
+        else:
+            self._save_with_new_slug(*args, **kwargs)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -622,16 +769,56 @@ class PublicRecord(Timestamped):
             slug, n = f"{base}-{n}", n + 1
         return slug
 
-    def publish(self) -> None:
-        """Make the record public. Refused while it cites no source."""
+    @classmethod
+    def publish_permission(cls) -> str:
+        return f"{cls._meta.app_label}.publish_{cls._meta.model_name}"
+
+    @classmethod
+    def may_publish(cls, user) -> bool:
+        """Whether the user may decide what the public sees. No user (None) is a system path,
+        such as the seed, which has no one to ask."""
+        return user is None or user.has_perm(cls.publish_permission())
+
+    def _check_may_publish(self, by) -> None:
+        if not self.may_publish(by):
+            raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
+
+    def publish(self, by=None, at: dt.datetime | None = None) -> None:
+        """Make the record public, recording who and when. Refused while it cites no source,
+        and to a user without the publish permission (by=None is a system path)."""
+        self._check_may_publish(by)
         if not self.sources.exists():
             raise ValidationError(PUBLISH_WITHOUT_SOURCE)
         self.status = Status.PUBLISHED
-        self.save(update_fields=["status", "updated_at"])
+        self.published_by, self.published_at = by, at or timezone.now()
+        self.review_state, self.review_note = ReviewState.NONE, ""
+        save_as(self, by, update_fields=[*PUBLISHING_FIELDS, "updated_at"])
 
-    def unpublish(self) -> None:
+    def unpublish(self, by=None) -> None:
+        self._check_may_publish(by)
         self.status = Status.DRAFT
-        self.save(update_fields=["status", "updated_at"])
+        save_as(self, by, update_fields=["status", "updated_at"])
+
+    def submit_for_review(self, by=None) -> None:
+        """A contributor asks an editor to publish the draft."""
+        if self.is_published:
+            raise ValidationError(ONLY_DRAFTS_ARE_REVIEWED)
+        self.review_state, self.review_note = ReviewState.SUBMITTED, ""
+        save_as(self, by, update_fields=["review_state", "review_note", "updated_at"])
+
+    def send_back(self, note: str, by=None) -> None:
+        """An editor returns the draft to its contributor with what to change."""
+        self._check_may_publish(by)
+        if self.is_published:
+            raise ValidationError(ONLY_DRAFTS_ARE_REVIEWED)
+        if not note.strip():
+            raise ValidationError(SEND_BACK_NEEDS_NOTE)
+        self.review_state, self.review_note = ReviewState.SENT_BACK, note.strip()
+        with change_reason(self, f"Sent back: {self.review_note}"):
+            save_as(self, by, update_fields=["review_state", "review_note", "updated_at"])
+
+
+PUBLISHING_FIELDS = ("status", "published_by", "published_at", "review_state", "review_note")
 
 
 # --- Who -------------------------------------------------------------------------------------
@@ -652,6 +839,7 @@ class OrganisationKind(models.TextChoices):
 
 
 class Organisation(PublicRecord):
+    key_series = "OR"
     Kind = OrganisationKind
 
     name = models.CharField(max_length=200)
@@ -671,6 +859,7 @@ class Organisation(PublicRecord):
     url_name = "regulation:organisation"
 
     class Meta:
+        permissions = publish_permissions("organisation")
         ordering = ["name"]
         indexes = [ORGANISATION_SEARCH.index("organisation_search")]
         constraints = [
@@ -725,6 +914,7 @@ class Platform(PublicRecord):
     url_name = "regulation:platform"
 
     class Meta:
+        permissions = publish_permissions("platform")
         ordering = ["name"]
         indexes = [PLATFORM_SEARCH.index("platform_search")]
         constraints = [
@@ -756,6 +946,8 @@ class SourceOrigin(models.TextChoices):
 
 class Source(Timestamped):
     """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
+
+    key_series = "S"
 
     Kind = SourceKind
     Origin = SourceOrigin
@@ -810,6 +1002,12 @@ class Source(Timestamped):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.title}" if self.key else self.title
+
+    def save(self, *args, **kwargs) -> None:
+        if needs_key(self):
+            save_with_new_key(self, lambda: super(Source, self).save(*args, **kwargs))
+        else:
+            super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("regulation:source", args=[self.ref])
@@ -939,6 +1137,7 @@ class Instrument(PublicRecord):
     url_name = "regulation:instrument"
 
     class Meta:
+        permissions = publish_permissions("instrument")
         ordering = ["title"]
         indexes = [INSTRUMENT_SEARCH.index("instrument_search")]
         constraints = [
@@ -972,6 +1171,8 @@ class MeasureQuerySet(PublicQuerySet):
 class Measure(PublicRecord):
     """A duty in the Act or a measure in one of Ofcom's codes."""
 
+    key_series = "CM"
+
     instrument = models.ForeignKey(
         Instrument,
         on_delete=models.PROTECT,
@@ -1004,6 +1205,7 @@ class Measure(PublicRecord):
     url_name = "regulation:measure"
 
     class Meta:
+        permissions = publish_permissions("measure")
         ordering = ["key", "title"]
         indexes = [MEASURE_SEARCH.index("measure_search")]
         constraints = public_record_checks()
@@ -1029,6 +1231,8 @@ class MilestoneKind(models.TextChoices):
 
 class Milestone(PublicRecord):
     """An event or deadline on the timeline, dated only as precisely as we know it."""
+
+    key_series = "M"
 
     Kind = MilestoneKind
 
@@ -1079,6 +1283,7 @@ class Milestone(PublicRecord):
     url_name = "regulation:milestone"
 
     class Meta:
+        permissions = publish_permissions("milestone")
         ordering = list(CHRONOLOGICAL)
         indexes = [
             models.Index(fields=["status", "date_end"], name="milestone_status_end"),
@@ -1222,7 +1427,9 @@ class Milestone(PublicRecord):
             )
             save_as(change, by)
             self.date, self.date_precision, self.certainty = new_date, precision, certainty
-            save_as(self, by)
+            # The history of the milestone says why its date moved, not "Change reason: None".
+            with change_reason(self, reason):
+                save_as(self, by)
         return change
 
 
@@ -1306,6 +1513,8 @@ SCORECARD_GROUP = {
 class Commitment(PublicRecord):
     """What a platform, or its owner, said it will do or has done."""
 
+    key_series = "PC"
+
     OPEN_STATUSES = (
         DeliveryStatus.ANNOUNCED,
         DeliveryStatus.IN_PROGRESS,
@@ -1365,6 +1574,7 @@ class Commitment(PublicRecord):
     url_name = "regulation:commitment"
 
     class Meta:
+        permissions = publish_permissions("commitment")
         ordering = ["-made_on", "key"]
         indexes = [COMMITMENT_SEARCH.index("commitment_search")]
         constraints = [
@@ -1453,18 +1663,21 @@ class Commitment(PublicRecord):
                 created_by=by,
             )
             update.full_clean()
-            save_as(update, by)
+            with change_reason(update, update.reason):
+                save_as(update, by)
             self.refresh_delivery_status(by=by)
         return update
 
     def refresh_delivery_status(self, by=None) -> None:
-        """Follow the latest update by date. Without updates the status stays as it was."""
+        """Follow the latest update by date. Without updates the status stays as it was. The
+        history's change reason is the latest update's note (or its evidence)."""
         with transaction.atomic():
             self.delivery_status = self.locked().delivery_status
             latest = self.updates.order_by("-on", "-created_at").first()
             if latest and latest.delivery_status != self.delivery_status:
                 self.delivery_status = latest.delivery_status
-                save_as(self, by, update_fields=["delivery_status", "updated_at"])
+                with change_reason(self, latest.reason):
+                    save_as(self, by, update_fields=["delivery_status", "updated_at"])
 
 
 class CommitmentUpdate(Timestamped):
@@ -1531,6 +1744,15 @@ class CommitmentUpdate(Timestamped):
     def on_display(self) -> str:
         return format_fuzzy(self.on, self.on_precision)
 
+    @property
+    def reason(self) -> str:
+        """Why the status changed, for the history: the note, else the evidence."""
+        if self.note.strip():
+            return self.note.strip()
+        if self.evidence_id:
+            return f"Evidence: {self.evidence}"
+        return f"Status update: {self.get_delivery_status_display()}"
+
     def clean(self) -> None:
         try:
             made_on = self.commitment.made_on
@@ -1571,6 +1793,7 @@ class Indicator(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="indicators")
 
     class Meta:
+        permissions = publish_permissions("indicator")
         ordering = ["name"]
         constraints = [*public_record_checks(), choices_check("unit", Unit)]
 
@@ -1585,6 +1808,8 @@ class Indicator(PublicRecord):
 
 class Observation(PublicRecord):
     """One figure for a period, with its source. Figures that sources disagree on are both kept."""
+
+    key_series = "ST"
 
     indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="observations")
     metric = models.CharField(max_length=300, help_text="What exactly was counted, as published.")
@@ -1626,6 +1851,7 @@ class Observation(PublicRecord):
     slug_source_field = "metric"
 
     class Meta:
+        permissions = publish_permissions("observation")
         ordering = ["indicator", "period_start", "key"]
         constraints = [
             models.CheckConstraint(

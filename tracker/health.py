@@ -7,10 +7,7 @@ from django.db import DatabaseError, connection
 from kombu.exceptions import OperationalError
 
 from tracker.celery import app
-from tracker.models import PlannerRun
-
-# The planner is late when it has missed this many of its runs in a row.
-MISSED_RUNS = 3
+from tracker.models import PlannerRun, WorkerHealth
 
 
 def database_ok() -> bool:
@@ -32,10 +29,5 @@ def broker_ok(url: str | None = None) -> bool:
         return False
 
 
-def planner_last_run() -> dt.datetime | None:
-    return PlannerRun.objects.order_by("-started_at").values_list("started_at", flat=True).first()
-
-
-def planner_ok(last_run: dt.datetime | None, *, at: dt.datetime) -> bool:
-    allowed = dt.timedelta(seconds=settings.PLANNER_SECONDS * MISSED_RUNS)
-    return last_run is not None and at - last_run <= allowed
+def planner_health(at: dt.datetime) -> WorkerHealth:
+    return PlannerRun.objects.health(at=at)

@@ -1,9 +1,39 @@
 import datetime as dt
+from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from regulation.dates import Certainty, Precision
 from regulation.models import Status, Verification
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """The age of the planner's last run: alive when beat queued it and a worker ran it
+    recently. The planner runs every PLANNER_SECONDS; missing MISSED_RUNS in a row is stale."""
+
+    last: "PlannerRun | None"
+    age: dt.timedelta | None
+    stale_after: dt.timedelta
+
+    @property
+    def is_alive(self) -> bool:
+        return self.age is not None and self.age <= self.stale_after
+
+    @property
+    def age_text(self) -> str:
+        if self.age is None:
+            return "never"
+        seconds = max(int(self.age.total_seconds()), 0)
+        if seconds < 120:
+            return f"{seconds} seconds ago"
+        if seconds < 2 * 3600:
+            return f"{seconds // 60} minutes ago"
+        if seconds < 2 * 86400:
+            return f"{seconds // 3600} hours ago"
+        return f"{seconds // 86400} days ago"
 
 
 class HeartbeatQuerySet(models.QuerySet):
@@ -395,7 +425,19 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()}: {self.milestone_id} for {self.subscription_id}"
 
 
+# The planner is late when it has missed this many of its runs in a row.
+MISSED_RUNS = 3
+
+
 class PlannerRunQuerySet(models.QuerySet):
+    def health(self, at: dt.datetime | None = None) -> WorkerHealth:
+        """Beat and the worker as the planner's last run shows them at `at` (now by default):
+        the one proof of life, for /healthz and the admin index alike. One query."""
+        last = self.order_by("-started_at").first()
+        age = (at or timezone.now()) - last.started_at if last else None
+        stale_after = dt.timedelta(seconds=settings.PLANNER_SECONDS * MISSED_RUNS)
+        return WorkerHealth(last=last, age=age, stale_after=stale_after)
+
     def prune(self, *, at: dt.datetime, keep_days: int) -> int:
         deleted, _ = self.filter(started_at__lt=at - dt.timedelta(days=keep_days)).delete()
         return deleted

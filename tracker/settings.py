@@ -5,6 +5,7 @@ the project runs on embedded defaults: a SQLite file, a file-system Celery broke
 written to files, all under var/.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -49,9 +50,26 @@ INSTALLED_APPS = [
     "rest_framework",
     "simple_history",
     "import_export",
+    "axes",
     "regulation",
     "tracker",
 ]
+
+# Logins: django-axes locks out a user name and, separately, an address after
+# AXES_FAILURE_LIMIT failed attempts, for AXES_COOLOFF_HOURS (reset: manage.py axes_reset).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(hours=env_int("AXES_COOLOFF_HOURS", 1, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# Lockouts are listed and lifted from the command line (axes_list_attempts, axes_reset), not in
+# the admin, where axes' own pages would be writable screens outside the staff permission rules.
+AXES_ENABLE_ADMIN = False
+# No banner on every manage.py command; failed logins and lockouts are still logged.
+AXES_VERBOSE = False
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -64,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as axes' documentation asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp): scripts and styles only from our own static files, so a
@@ -241,9 +261,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # task stays for anyone who queues it by hand, and its old rows are still pruned.
 CELERY_BEAT_SCHEDULE = {
     "prune-heartbeats": {"task": "tracker.tasks.prune_heartbeats", "schedule": 60 * 60},
+    "check-published-sources": {
+        "task": "tracker.tasks.check_published_sources",
+        "schedule": 60 * 60,
+    },
 }
 # Heartbeats older than this many days are deleted every hour.
 HEARTBEAT_RETENTION_DAYS = env_int("HEARTBEAT_RETENTION_DAYS", 7, minimum=1)
+# The follow-up dashboard flags open commitments with no review date and no news for this long.
+FOLLOW_UP_QUIET_DAYS = env_int("FOLLOW_UP_QUIET_DAYS", 90, minimum=1)
 
 # Bulk import and export in the admin (regulation/admin_io.py). An import runs in one transaction
 # and is rolled back whole if any row fails; importing needs the add permission (and a row that

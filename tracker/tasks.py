@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from regulation import follow_up
 from tracker import follow_ups
 from tracker.links import CONFIRMATION_VALID_FOR
 from tracker.models import Heartbeat, PlannerRun, Reminder, Subscription
@@ -75,3 +76,8 @@ def prune_reminders() -> None:
         runs,
         requests,
     )
+
+
+def check_published_sources() -> int:
+    """Report (at ERROR) any published record citing no source (beat runs this every hour)."""
+    return len(follow_up.check_published_sources())

@@ -160,11 +160,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     well; 503 naming what is not."""
     at = timezone.now()
     database = health.database_ok()
-    last_run = health.planner_last_run() if database else None
+    planner = health.planner_health(at=at) if database else None
+    last_run = planner.last.started_at if planner and planner.last else None
     checks = {
         "database": database,
         "broker": health.broker_ok(),
-        "planner": health.planner_ok(last_run, at=at),
+        "planner": planner is not None and planner.is_alive,
     }
     body = {name: "ok" if ok else "failing" for name, ok in checks.items()}
     body["planner_last_run"] = last_run.isoformat() if last_run else None

@@ -22,8 +22,11 @@ def test_a_staff_member_logs_in_through_the_form_and_reaches_the_admin_index(
     log_in(page, staff.username, staff.password)
     assert page.url.endswith("/admin/")
     assert page.get_by_role("heading", level=1).inner_text() == "Knowledge base and tracking"
-    assert page.get_by_role("link", name="Milestones").count() == 1
-    save_screenshot(page, artefacts_dir, "admin-index")
+    assert page.locator(".app-regulation").get_by_role("link", name="Milestones").count() == 1
+    # The follow-up dashboard and the worker's health lead the index.
+    assert page.locator("#follow-up").is_visible()
+    assert page.locator("#worker-health").is_visible()
+    save_screenshot(page, artefacts_dir, "admin-dashboard")
 
 
 def test_a_wrong_password_keeps_the_login_form_with_an_error(page: Page, staff: Login):

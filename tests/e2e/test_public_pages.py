@@ -11,7 +11,16 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from regulation.models import Milestone
+from regulation.models import (
+    Commitment,
+    Instrument,
+    Measure,
+    Milestone,
+    Organisation,
+    Platform,
+    Source,
+    Topic,
+)
 from tests.e2e.browser import axe_violations, describe, save_screenshot, sideways_overflow
 
 
@@ -23,9 +32,34 @@ def a_milestone_with_date_changes() -> str:
     ).get_absolute_url()
 
 
+def first_published(model) -> Callable[[], str]:
+    return lambda: model.objects.published().order_by("key", "pk").first().get_absolute_url()
+
+
+def a_cited_source() -> str:
+    return Source.objects.public().order_by("key").first().get_absolute_url()
+
+
 PAGE_TYPES: dict[str, Callable[[], str]] = {
     "home": lambda: reverse("regulation:home"),
+    "timeline": lambda: reverse("regulation:timeline"),
+    "timeline-filtered": lambda: reverse("regulation:timeline") + "?platform=snapchat&when=past",
     "milestone": a_milestone_with_date_changes,
+    "instruments": lambda: reverse("regulation:instruments"),
+    "instrument": first_published(Instrument),
+    "measure": first_published(Measure),
+    "platforms": lambda: reverse("regulation:platforms"),
+    "platform": lambda: Platform.objects.get(slug="snapchat").get_absolute_url(),
+    "commitments": lambda: reverse("regulation:commitments"),
+    "commitment": first_published(Commitment),
+    "organisation": first_published(Organisation),
+    "sources": lambda: reverse("regulation:sources"),
+    "source": a_cited_source,
+    "topic": lambda: Topic.objects.order_by("slug").first().get_absolute_url(),
+    "statistics": lambda: reverse("regulation:statistics"),
+    "search": lambda: reverse("regulation:search") + "?q=grooming",
+    "about": lambda: reverse("regulation:about"),
+    "subscribe": lambda: reverse("reminders:subscribe"),
 }
 page_types = pytest.mark.parametrize("page_type", PAGE_TYPES)
 
@@ -64,7 +98,8 @@ def test_a_reader_follows_a_date_on_the_home_page_to_its_milestone(page: Page):
     title = link.inner_text().strip()
     link.click()
     page.wait_for_url("**/milestones/*/")
-    assert page.locator("h1").inner_text().strip() == title
+    # The page's heading is the title without a closing full stop.
+    assert page.locator("h1").inner_text().strip() == title.rstrip(".")
 
 
 def test_pages_are_checked_under_the_sites_own_csp_and_a_refusal_is_reported(

@@ -304,6 +304,8 @@ def prepare(write: Write, record: models.Model, root: Client) -> tuple[str, dict
         url = reverse(f"{name}_simple_history", args=[record.pk, version.history_id])
         return url, with_form_only_fields_filled(root.get(url))
     data = {"action": write.action, "_selected_action": [record.pk], "post": "yes"}
+    if write.action == "send_back":  # the note its own page asks for
+        data |= {"apply": "yes", "note": "Cite the primary source."}
     return reverse(f"{name}_changelist"), data
 
 
@@ -449,12 +451,11 @@ def test_a_view_only_user_may_still_read_a_past_version(viewer_client, cited_mil
 def test_a_revert_to_a_version_without_sources_cannot_leave_a_published_record_uncited(
     editor_client,
 ):
-    # Created as a draft, cited, then published: its first version cites nothing. The editor
-    # restores that version's sources while keeping the record published.
+    # Published as the rule requires: its first version, the new draft, cites nothing.
     milestone = make_milestone(status=Status.PUBLISHED)
-    [source] = milestone.sources.all()
+    (source,) = milestone.sources.all()
     first = milestone.history.earliest()
-    assert list(first.sources.all()) == []
+    assert (first.status, list(first.sources.all())) == ("draft", [])
     url, data = revert_form(editor_client, milestone, first, sources=[], status="published")
 
     response = editor_client.post(url, data)
@@ -634,7 +635,9 @@ def test_a_record_without_a_key_may_be_given_one(model, world, editor_client):
 
 
 @pytest.mark.parametrize("model", KEYED_MODELS, ids=lambda model: model.__name__)
-def test_a_new_record_may_be_saved_without_a_key(model, world, editor_client, root_client):
+def test_a_new_record_saved_without_a_key_gets_the_next_of_its_series(
+    model, world, editor_client, root_client
+):
     record = model._default_manager.first()
     name = f"admin:regulation_{model._meta.model_name}"
     root = root_client
@@ -646,4 +649,20 @@ def test_a_new_record_may_be_saved_without_a_key(model, world, editor_client, ro
     response = editor_client.post(reverse(f"{name}_add"), data)
 
     assert response.status_code == 302
-    assert model._default_manager.filter(key=None).exists()
+    # It is given the next key of its type's series (a type without one keeps none).
+    created = model._default_manager.latest("created_at")
+    series = getattr(model, "key_series", "")
+    if series:
+        assert created.key == next_key_after(model, created)
+    else:
+        assert created.key is None
+
+
+def next_key_after(model, created) -> str:
+    series = model.key_series
+    numbers = [
+        int(key[len(series) :])
+        for key in model._default_manager.exclude(pk=created.pk).values_list("key", flat=True)
+        if key and key.startswith(series) and key[len(series) :].isdigit()
+    ]
+    return f"{series}{max(numbers, default=0) + 1}"

@@ -18,7 +18,7 @@ from regulation.models import (
     Status,
     Verification,
 )
-from tests.factories import make_commitment, make_milestone, make_source
+from tests.factories import make_commitment, make_indicator, make_milestone, make_source
 
 pytestmark = pytest.mark.django_db
 
@@ -330,14 +330,20 @@ def test_a_slug_is_made_from_the_key_and_the_title():
     assert milestone.slug == "m21-illegal-harms-duties-in-force"
 
 
-def test_a_slug_is_made_from_the_title_alone_when_there_is_no_key():
+def test_a_new_record_s_slug_starts_with_the_key_it_is_given():
     milestone = make_milestone(title="Children's access assessments due")
 
-    assert milestone.slug == "childrens-access-assessments-due"
+    assert milestone.slug == f"{milestone.key.lower()}-childrens-access-assessments-due"
+
+
+def test_a_slug_is_made_from_the_title_alone_for_a_type_without_keys():
+    indicator = make_indicator(name="Children's access assessments due")
+
+    assert indicator.slug == "childrens-access-assessments-due"
 
 
 def test_records_with_the_same_title_get_different_slugs():
-    slugs = [make_milestone(title="Consultation closes").slug for _ in range(3)]
+    slugs = [make_indicator(name="Consultation closes").slug for _ in range(3)]
 
     assert slugs == ["consultation-closes", "consultation-closes-2", "consultation-closes-3"]
 
@@ -349,13 +355,13 @@ def test_a_slug_given_by_an_editor_is_kept():
 
 
 def test_a_slug_does_not_change_when_the_title_does():
-    milestone = make_milestone(title="Illegal harms duties in force")
+    milestone = make_milestone(key="M21", title="Illegal harms duties in force")
 
     milestone.title = "Illegal content duties in force"
     milestone.save()
 
     milestone.refresh_from_db()
-    assert milestone.slug == "illegal-harms-duties-in-force"
+    assert milestone.slug == "m21-illegal-harms-duties-in-force"
 
 
 def test_a_very_long_title_still_gives_a_slug_that_fits():

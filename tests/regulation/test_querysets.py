@@ -388,20 +388,20 @@ def test_a_commitment_needs_review_on_and_after_its_review_day():
     make_commitment(key="LATER", review_on=dt.date(2025, 9, 2))
     make_commitment(key="NEVER", review_on=None)
 
-    assert sorted(keys(Commitment.objects.needs_review(at=dt.date(2025, 9, 1)))) == [
+    assert sorted(keys(Commitment.objects.review_date_reached(at=dt.date(2025, 9, 1)))) == [
         "DUE_TODAY",
         "MISSED",
     ]
 
 
-def test_needs_review_reads_the_clock_in_london():
+def test_review_date_reached_reads_the_clock_in_london():
     make_commitment(key="REVIEW", review_on=dt.date(2025, 9, 1))
 
     # 23:30 UTC on 31 August is already 1 September in London.
     with time_machine.travel(dt.datetime(2025, 8, 31, 23, 30, tzinfo=UTC), tick=False):
-        assert keys(Commitment.objects.needs_review()) == ["REVIEW"]
+        assert keys(Commitment.objects.review_date_reached()) == ["REVIEW"]
     with time_machine.travel(dt.datetime(2025, 8, 31, 22, 59, tzinfo=UTC), tick=False):
-        assert keys(Commitment.objects.needs_review()) == []
+        assert keys(Commitment.objects.review_date_reached()) == []
 
 
 # --- Seasons and the order of fuzzy dates ------------------------------------------------------
