@@ -7,5 +7,6 @@ admin.site.index_title = "Knowledge base and tracking"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/", include("regulation.api.urls")),
     path("", include("regulation.urls")),
 ]
