@@ -1,6 +1,7 @@
 """The questions a client may ask of each list. Date questions go through the models' own
 querysets (upcoming, past, overdue), so the API answers them exactly as the site does."""
 
+from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
@@ -57,6 +58,33 @@ class KnownParametersOnly(BaseFilterBackend):
         return queryset
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true or false (or 1 / 0); anything else is an error rather than no filter at all."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if str(value).lower() in ("true", "1"):
+            return True
+        if str(value).lower() in ("false", "0"):
+            return False
+        raise forms.ValidationError("Use true or false.", code="invalid")
+
+    def validate(self, value) -> None:
+        pass
+
+
+class BooleanFilter(filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+    def __init__(self, *args, **kwargs) -> None:
+        # django-filter's widget turns an unknown value into "no filter" before the field sees it.
+        kwargs["widget"] = forms.TextInput
+        super().__init__(*args, **kwargs)
+
+
 def by_slug_or_key(relation: str):
     """A filter method matching a related record by its slug or its key (M21, PC04)."""
 
@@ -107,12 +135,12 @@ class MilestoneFilter(RecordFilter):
     date_to = filters.DateFilter(
         method="filter_date_to", help_text="Milestones whose date period starts on or before."
     )
-    upcoming = filters.BooleanFilter(
+    upcoming = BooleanFilter(
         method="filter_upcoming",
         help_text="true: not over yet, soonest first (a milestone due today is upcoming). "
         "false: over.",
     )
-    past = filters.BooleanFilter(
+    past = BooleanFilter(
         method="filter_past", help_text="true: whole period over, most recent first."
     )
 
@@ -147,10 +175,10 @@ class CommitmentFilter(RecordFilter):
     made_to = filters.DateFilter(field_name="made_on", lookup_expr="lte")
     due_from = filters.DateFilter(field_name="due_end", lookup_expr="gte")
     due_to = filters.DateFilter(field_name="due_on", lookup_expr="lte")
-    open = filters.BooleanFilter(
+    open = BooleanFilter(
         method="filter_open", help_text="true: announced, in progress or unverified."
     )
-    overdue = filters.BooleanFilter(
+    overdue = BooleanFilter(
         method="filter_overdue", help_text="true: still open after its due period ended."
     )
 
@@ -221,7 +249,7 @@ class ObservationFilter(RecordFilter):
     indicator = filters.CharFilter(method=by_slug_or_key("indicator"), help_text="Slug or key.")
     platform = filters.CharFilter(field_name="platforms__slug", help_text="A platform's slug.")
     unit = filters.ChoiceFilter(choices=Unit.choices)
-    conflicted = filters.BooleanFilter(
+    conflicted = BooleanFilter(
         field_name="conflicts_with", lookup_expr="isnull", exclude=True, distinct=True
     )
 
