@@ -80,7 +80,8 @@ class ConditionalGetMixin:
         latest, version = data_version()
         self._etag = etag_for(request, version, self.audience())
         self._last_modified = latest
-        timestamp = latest.timestamp() if latest else None
+        # HTTP dates have whole seconds; the tag tells apart changes within one second.
+        timestamp = int(latest.timestamp()) if latest else None
         response = get_conditional_response(
             request, etag=self._etag, last_modified=timestamp, response=None
         )
@@ -99,14 +100,17 @@ class ConditionalGetMixin:
         patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
 
     def list(self, request, *args, **kwargs):
-        return self.not_modified_or_none(request) or self._marked(
-            super().list(request, *args, **kwargs)
-        )
+        # (`is None`, not `or`: an empty 304 response is falsy.)
+        not_modified = self.not_modified_or_none(request)
+        if not_modified is not None:
+            return not_modified
+        return self._marked(super().list(request, *args, **kwargs))
 
     def retrieve(self, request, *args, **kwargs):
-        return self.not_modified_or_none(request) or self._marked(
-            super().retrieve(request, *args, **kwargs)
-        )
+        not_modified = self.not_modified_or_none(request)
+        if not_modified is not None:
+            return not_modified
+        return self._marked(super().retrieve(request, *args, **kwargs))
 
     def _marked(self, response):
         self._mark(response)

@@ -260,8 +260,9 @@ class CommitmentViewSet(mixins.CreateModelMixin, PublishableViewSet):
                 commitment = writer.save()
         except DjangoValidationError as error:
             raise as_field_errors(error) from None
-        self.kwargs[self.lookup_url_kwarg] = commitment.slug
-        body = self.get_serializer(self.get_object()).data
+        # Shown to its author even without staff rights: they have just written it.
+        created = self.model.objects.prefetch_related(*self.prefetches()).get(pk=commitment.pk)
+        body = self.get_serializer(created).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
 
     @extend_schema(
