@@ -296,6 +296,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "regulation.api.schema.add_error_responses",
+    ],
     # One name per set of choices, so a client generator makes one type for each.
     "ENUM_NAME_OVERRIDES": {
         "PrecisionEnum": "regulation.dates.Precision",

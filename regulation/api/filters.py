@@ -1,10 +1,13 @@
 """The questions a client may ask of each list. Date questions go through the models' own
 querysets (upcoming, past, overdue), so the API answers them exactly as the site does."""
 
+import datetime as dt
+
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 
@@ -85,10 +88,28 @@ class BooleanFilter(filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 time, in UTC for the database: an offset PostgreSQL cannot store (beyond
+    ±15 hours, say -17:08) is converted rather than sent as it came."""
+
+    def to_python(self, value):
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError("The time is out of range.", code="invalid") from None
+
+
+class UpdatedSinceFilter(filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 def by_slug_or_key(relation: str):
     """A filter method matching a related record by its slug or its key (M21, PC04)."""
 
-    def method(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+    def method(queryset: QuerySet, name: str, value: str) -> QuerySet:
         match = Q(**{f"{relation}__slug": value}) | Q(**{f"{relation}__key": value})
         return queryset.filter(pk__in=queryset.model.objects.filter(match).values("pk"))
 
@@ -98,7 +119,7 @@ def by_slug_or_key(relation: str):
 class RecordFilter(filters.FilterSet):
     """What every public record can be filtered by."""
 
-    updated_since = filters.IsoDateTimeFilter(
+    updated_since = UpdatedSinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         help_text="Only records changed at or after this time (ISO 8601; Europe/London if no "
@@ -259,7 +280,7 @@ class ObservationFilter(RecordFilter):
 
 
 class SourceFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter(field_name="updated_at", lookup_expr="gte")
     kind = filters.MultipleChoiceFilter(choices=SourceKind.choices)
     origin = filters.ChoiceFilter(choices=SourceOrigin.choices)
     key = filters.CharFilter()
@@ -272,7 +293,7 @@ class SourceFilter(filters.FilterSet):
 
 
 class TopicFilter(filters.FilterSet):
-    updated_since = filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_since = UpdatedSinceFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Topic

@@ -52,10 +52,10 @@ class RecordPagination(PageNumberPagination):
             raise ValidationError(
                 {"cursor": ["A cursor goes with ordering=updated_at or -updated_at."]}
             )
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except NotFound as error:
-            raise ValidationError({"page": [str(error.detail)]}) from None
+        page = request.query_params.get(self.page_query_param, "1")
+        if page != "last" and not page.lstrip("-").isdigit():
+            raise ValidationError({"page": ["A page number is required."]})
+        return super().paginate_queryset(queryset, request, view)  # past the end: 404
 
     def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
