@@ -37,16 +37,14 @@ from regulation.models import (
 )
 
 # Parameters every list understands besides its filters.
-COMMON_PARAMETERS = frozenset(
-    {"page", "page_size", "cursor", "search", "ordering", "format", "as_of", "recorded_as_of"}
-)
+COMMON_PARAMETERS = frozenset({"page", "page_size", "cursor", "search", "ordering", "format"})
 
 
 class KnownParametersOnly(BaseFilterBackend):
     """A misspelt filter must not silently answer the whole list: refuse unknown parameters."""
 
     def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
-        known = set(COMMON_PARAMETERS)
+        known = set(COMMON_PARAMETERS) | set(getattr(view, "extra_parameters", ()))
         filterset_class = getattr(view, "filterset_class", None)
         if filterset_class is not None:
             known |= set(filterset_class.base_filters)

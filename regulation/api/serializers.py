@@ -333,7 +333,7 @@ class MilestoneSerializer(PublicRecordSerializer):
     measures = link(many=True)
     platforms = link(many=True)
     topics = link(many=True)
-    date_changes = DateChangeSerializer(many=True, read_only=True)
+    date_changes = serializers.SerializerMethodField(help_text="Each move of the date, in order.")
 
     Meta = meta(
         Milestone,
@@ -353,6 +353,14 @@ class MilestoneSerializer(PublicRecordSerializer):
     @extend_schema_field(MilestoneDateSerializer)
     def get_date(self, milestone: Milestone) -> dict[str, Any]:
         return MilestoneDateSerializer(milestone).data
+
+    @extend_schema_field(DateChangeSerializer(many=True))
+    def get_date_changes(self, milestone: Milestone) -> list[dict[str, Any]]:
+        # As of a day: only the moves announced by then (Milestone.as_of).
+        changes = getattr(milestone, "known_date_changes", None)
+        if changes is None:
+            changes = milestone.date_changes.all()
+        return DateChangeSerializer(changes, many=True, context=self.context).data
 
 
 class CommitmentUpdateSerializer(serializers.ModelSerializer):
@@ -376,7 +384,7 @@ class CommitmentSerializer(PublicRecordSerializer):
     measures = link(many=True)
     milestones = link(many=True)
     topics = link(many=True)
-    updates = CommitmentUpdateSerializer(many=True, read_only=True)
+    updates = serializers.SerializerMethodField(help_text="Status updates, oldest first.")
 
     Meta = meta(
         Commitment,
@@ -398,6 +406,14 @@ class CommitmentSerializer(PublicRecordSerializer):
     @extend_schema_field(FuzzyDateSerializer)
     def get_made(self, commitment: Commitment) -> dict[str, Any]:
         return FuzzyDateSerializer((commitment.made_on, commitment.made_on_precision)).data
+
+    @extend_schema_field(CommitmentUpdateSerializer(many=True))
+    def get_updates(self, commitment: Commitment) -> list[dict[str, Any]]:
+        # As of a day: only the updates dated by then (Commitment.as_of).
+        updates = getattr(commitment, "known_updates", None)
+        if updates is None:
+            updates = commitment.updates.all()
+        return CommitmentUpdateSerializer(updates, many=True, context=self.context).data
 
     @extend_schema_field(FuzzyDateSerializer(allow_null=True))
     def get_due(self, commitment: Commitment) -> dict[str, Any] | None:

@@ -2,14 +2,17 @@
 the same querysets as the site; writes through the same methods as the admin (publish(),
 move_to(), record_update()), so a rule the admin enforces holds here too."""
 
+import datetime as dt
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Model, Prefetch, Q, QuerySet
+from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -126,6 +129,48 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
 
+AS_OF = OpenApiParameter(
+    "as_of",
+    OpenApiTypes.DATE,
+    description="What was true on this day (YYYY-MM-DD, Europe/London), from the facts' own "
+    "dates: records first known after it are absent.",
+)
+AS_OF_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class PointInTimeMixin:
+    """`as_of=YYYY-MM-DD`: the records as the world knew them that day. The model says what
+    that means (known_by / made_by, and as_of() on each record)."""
+
+    extra_parameters = ("as_of",)
+
+    def as_of(self) -> dt.date | None:
+        raw = self.request.query_params.get("as_of")
+        if raw is None:
+            return None
+        try:
+            if not AS_OF_FORMAT.fullmatch(raw):
+                raise ValueError(raw)
+            return dt.date.fromisoformat(raw)
+        except ValueError:
+            raise ValidationError({"as_of": ["Give a day as YYYY-MM-DD."]}) from None
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        day = self.as_of()
+        return queryset if day is None else self.known_on(queryset, day)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        day = self.as_of()
+        return page if day is None or page is None else self.then(page, day)
+
+    def get_object(self) -> Model:
+        record = super().get_object()
+        day = self.as_of()
+        return record if day is None else self.then([record], day)[0]
+
+
 class PublishableViewSet(RecordViewSet):
     """A public record that staff may publish through the API, as in the admin."""
 
@@ -186,7 +231,10 @@ class MeasureViewSet(PublishableViewSet):
     ordering_fields = (*RecordViewSet.ordering_fields, "title", "reference")
 
 
-class MilestoneViewSet(PublishableViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+)
+class MilestoneViewSet(PointInTimeMixin, PublishableViewSet):
     model = Milestone
     serializer_class = s.MilestoneSerializer
     filterset_class = api_filters.MilestoneFilter
@@ -200,6 +248,12 @@ class MilestoneViewSet(PublishableViewSet):
 
     def extra_write_permissions(self) -> dict[str, list[str]]:
         return {"move": ["regulation.change_milestone", "regulation.add_datechange"]}
+
+    def known_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.known_by(day)
+
+    def then(self, milestones: list[Milestone], day: dt.date) -> list[Milestone]:
+        return [milestone.as_of(day) for milestone in milestones]
 
     @extend_schema(
         request=s.DateMoveSerializer,
@@ -227,7 +281,10 @@ class MilestoneViewSet(PublishableViewSet):
         return Response(self.get_serializer(self.get_object()).data)
 
 
-class CommitmentViewSet(mixins.CreateModelMixin, PublishableViewSet):
+@extend_schema_view(
+    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+)
+class CommitmentViewSet(PointInTimeMixin, mixins.CreateModelMixin, PublishableViewSet):
     model = Commitment
     serializer_class = s.CommitmentSerializer
     filterset_class = api_filters.CommitmentFilter
@@ -239,6 +296,21 @@ class CommitmentViewSet(mixins.CreateModelMixin, PublishableViewSet):
     def prefetches(self) -> list[Prefetch]:
         updates = CommitmentUpdate.objects.select_related("evidence").order_by("on", "created_at")
         return [*super().prefetches(), Prefetch("updates", queryset=updates)]
+
+    def known_on(self, queryset: QuerySet, day: dt.date) -> QuerySet:
+        return queryset.made_by(day)
+
+    def then(self, commitments: list[Commitment], day: dt.date) -> list[Commitment]:
+        """Each commitment on day; before its first update, with the status it was recorded
+        with (its first version in the history), read for the whole page in one query."""
+        versions = Commitment.history.model.objects
+        first = versions.filter(id=OuterRef("id")).order_by("history_date").values("pk")[:1]
+        first_status = dict(
+            versions.filter(id__in=[c.pk for c in commitments], pk=Subquery(first)).values_list(
+                "id", "delivery_status"
+            )
+        )
+        return [c.as_of(day, first_status.get(c.pk)) for c in commitments]
 
     def extra_write_permissions(self) -> dict[str, list[str]]:
         return {
