@@ -9,13 +9,39 @@ from drf_spectacular.views import (
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+from rest_framework import routers
+from rest_framework.reverse import reverse
 from rest_framework.routers import DefaultRouter
 
-from regulation.api import views
+from regulation.api import export, views
 
 app_name = "api"
 
-router = DefaultRouter()
+
+class APIRootView(routers.APIRootView):
+    """The API's resources, its bulk export, its schema and its documentation."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        for name, url_name in (
+            ("export", "api:export"),
+            ("schema", "api:schema"),
+            ("docs", "api:swagger-ui"),
+            ("redoc", "api:redoc"),
+        ):
+            response.data[name] = reverse(url_name, request=request)
+        response.data["export_csv"] = {
+            kind: reverse("api:export-csv", kwargs={"kind": kind}, request=request)
+            for kind in export.EXPORTED
+        }
+        return response
+
+
+class Router(DefaultRouter):
+    APIRootView = APIRootView
+
+
+router = Router()
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("commitments", views.CommitmentViewSet, basename="commitment")
 router.register("instruments", views.InstrumentViewSet, basename="instrument")
@@ -40,5 +66,7 @@ urlpatterns = [
         name="swagger-ui",
     ),
     path("redoc/", docs_csp(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    path("export/", export.ExportView.as_view(), name="export"),
+    path("export/<str:kind>.csv", export.ExportCsvView.as_view(), name="export-csv"),
     path("", include(router.urls)),
 ]

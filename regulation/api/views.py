@@ -90,9 +90,13 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     select: tuple[str, ...] = ()
     links: tuple[str, ...] = ()  # many-to-many links to other public records
     write_permissions: dict[str, list[str]] = {}
+    public_only = False  # the bulk export shows what the public sees, whoever asks
+
+    def viewer(self):
+        return None if self.public_only else self.request
 
     def get_queryset(self) -> QuerySet:
-        queryset = visible(self.model, self.request).select_related(*self.select)
+        queryset = visible(self.model, self.viewer()).select_related(*self.select)
         return queryset.prefetch_related(*self.prefetches())
 
     def prefetches(self) -> list[Prefetch]:
@@ -101,7 +105,7 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
         related = [Prefetch("sources", queryset=Source.objects.order_by("key", "pk"))]
         for name in self.links:
             target = self.model._meta.get_field(name).related_model
-            related.append(Prefetch(name, queryset=visible(target, self.request)))
+            related.append(Prefetch(name, queryset=visible(target, self.viewer())))
         return related
 
     def get_object(self) -> Model:
