@@ -9,6 +9,7 @@ import functools
 import operator
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from copy import copy
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import reduce
@@ -497,6 +498,19 @@ class MilestoneQuerySet(PublicQuerySet):
         """Expected dates whose whole period is over without being confirmed as happening."""
         return self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
 
+    def known_by(self, day: dt.date):
+        """Milestones the world could know of on day, by the facts' own dates: one is absent
+        only when every source it cites is dated after day and its date (now or before any
+        move) had not begun by then. An undated source cannot show it was unknown."""
+        known = self.filter(
+            Q(sources__published_on__lte=day)
+            | Q(sources__published_on__isnull=True)
+            | Q(date__lte=day)
+            | Q(date_changes__old_date__lte=day)
+            | Q(date_changes__announced_on__lte=day)
+        )
+        return self.filter(pk__in=known.values("pk"))
+
 
 class CommitmentQuerySet(PublicQuerySet):
     def for_platform(self, platform: "Platform"):
@@ -508,6 +522,10 @@ class CommitmentQuerySet(PublicQuerySet):
     def overdue(self, at: dt.datetime | dt.date | None = None):
         """Open commitments whose due date (its whole period) is over."""
         return self.open().filter(due_end__lt=local_day(at))
+
+    def made_by(self, day: dt.date):
+        """Commitments announced by day (one known only to a month counts from its first day)."""
+        return self.filter(made_on__lte=day)
 
     def review_date_reached(self, at: dt.datetime | dt.date | None = None):
         """Commitments whose review date has arrived: staff should check them for news."""
@@ -1432,6 +1450,25 @@ class Milestone(PublicRecord):
                 save_as(self, by)
         return change
 
+    def as_of(self, day: dt.date) -> Self:
+        """The milestone as the world knew it on day (unsaved): the date, precision and
+        certainty it had before the first move announced after day, and only the moves
+        announced by then. Reads self.date_changes.all(), so prefetch them for a list."""
+        changes = sorted(self.date_changes.all(), key=lambda c: (c.announced_day, c.created_at))
+        known = [c for c in changes if c.announced_day <= day]
+        later = changes[len(known) :]
+        then = copy(self)
+        if later:
+            first = later[0]
+            then.date, then.date_precision, then.certainty = (
+                first.old_date,
+                first.old_precision,
+                first.old_certainty,
+            )
+            then.date_end = period_end(first.old_date, first.old_precision)
+        then.known_date_changes = known
+        return then
+
 
 class DateChange(Timestamped):
     """One move of a milestone's date, so the site can show slippage honestly."""
@@ -1480,6 +1517,11 @@ class DateChange(Timestamped):
             f"{format_fuzzy(self.old_date, self.old_precision)} → "
             f"{format_fuzzy(self.new_date, self.new_precision)}"
         )
+
+    @property
+    def announced_day(self) -> dt.date:
+        """When the move became known: its announcement, or failing that its recording."""
+        return self.announced_on or local_day(self.created_at)
 
 
 # --- What platforms promised -----------------------------------------------------------------
@@ -1667,6 +1709,20 @@ class Commitment(PublicRecord):
                 save_as(update, by)
             self.refresh_delivery_status(by=by)
         return update
+
+    def as_of(self, day: dt.date, first_status: str | None = None) -> Self:
+        """The commitment as the world knew it on day (unsaved): the status of its latest
+        update dated by then, or before any, first_status (the status it was recorded with);
+        and only those updates. Reads self.updates.all(), so prefetch them for a list."""
+        updates = sorted(self.updates.all(), key=lambda u: (u.on, u.created_at))
+        known = [u for u in updates if u.on <= day]
+        then = copy(self)
+        if known:
+            then.delivery_status = known[-1].delivery_status
+        elif updates and first_status:
+            then.delivery_status = first_status
+        then.known_updates = known
+        return then
 
     def refresh_delivery_status(self, by=None) -> None:
         """Follow the latest update by date. Without updates the status stays as it was. The

@@ -48,6 +48,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sitemaps",
     "rest_framework",
+    "knox",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "import_export",
     "axes",
@@ -281,9 +285,67 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # requests must reach the same machine (any of its web processes).
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "regulation.admin_io.ImportFileStorage"
 
+# The API (regulation/api/, at /api/v1/): public reads, token writes (django-rest-knox: tokens
+# stored hashed, expiring, revocable in the admin under "Auth tokens").
 REST_FRAMEWORK = {
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "knox.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["regulation.api.permissions.ReadOrModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "regulation.api.pagination.RecordPagination",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "regulation.api.permissions.AnonymousThrottle",
+        "regulation.api.permissions.TokenThrottle",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "regulation.api.views.api_exception_handler",
     "PAGE_SIZE": 50,
+}
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 200, minimum=1)
+# Requests per client address (anonymous) and per token's user, e.g. "120/minute".
+API_THROTTLE_RATES = {
+    "anonymous": env_str("API_ANONYMOUS_RATE", "120/minute"),
+    "token": env_str("API_TOKEN_RATE", "600/minute"),
+}
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_DAYS", 90, minimum=1)),
+    "AUTO_REFRESH": False,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Online Safety Act tracker API",
+    "DESCRIPTION": (
+        "The UK Online Safety Act's timeline, Ofcom's code measures, platform commitments and "
+        "statistics, each with its sources. Reads of published records need no key; writes "
+        "need a token (`Authorization: Token <token>`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "regulation.api.schema.add_error_responses",
+    ],
+    # One name per set of choices, so a client generator makes one type for each.
+    "ENUM_NAME_OVERRIDES": {
+        "PrecisionEnum": "regulation.dates.Precision",
+        "CertaintyEnum": "regulation.dates.Certainty",
+        "RecordStatusEnum": "regulation.models.Status",
+        "VerificationEnum": "regulation.models.Verification",
+        "DeliveryStatusEnum": "regulation.models.DeliveryStatus",
+        "UnitEnum": "regulation.models.Unit",
+        "OrganisationKindEnum": "regulation.models.OrganisationKind",
+        "PlatformKindEnum": "regulation.models.PlatformKind",
+        "SourceKindEnum": "regulation.models.SourceKind",
+        "SourceOriginEnum": "regulation.models.SourceOrigin",
+        "InstrumentKindEnum": "regulation.models.InstrumentKind",
+        "InstrumentStageEnum": "regulation.models.InstrumentStage",
+        "MilestoneKindEnum": "regulation.models.MilestoneKind",
+    },
 }
 
 # HTTPS: everything on by default whenever DEBUG is off, each switchable from the environment.

@@ -25,6 +25,7 @@ urlpatterns = [
     ),
     path("reminders/", include("tracker.reminder_urls")),
     path("healthz", healthz, name="healthz"),
+    path("api/v1/", include("regulation.api.urls")),
     path("", include("regulation.urls")),
 ]
 

@@ -1,0 +1,117 @@
+"""Conditional GETs: every answer carries an ETag and a Last-Modified drawn from the latest change
+to the knowledge, so a poller that already has the current answer gets a 304 for one query."""
+
+import datetime as dt
+import hashlib
+
+from django.apps import apps
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.dateparse import parse_datetime
+from django.utils.http import http_date
+
+from regulation.models import SeedConflict, Topic
+
+PUBLIC_MAX_AGE = 60  # seconds a shared cache may serve a public answer without asking again
+
+
+def _change_columns() -> list[tuple[type[Model], str]]:
+    """(model, time column) for every table whose change can alter an answer: the history of
+    every record (which also records deletions and changes of cited sources), and the two
+    tables shown without a history of their own."""
+    config = apps.get_app_config("regulation")
+    histories = [
+        m for m in config.get_models() if any(f.name == "history_date" for f in m._meta.fields)
+    ]
+    columns = [(m, "history_date") for m in histories]
+    return [
+        *columns,
+        (Topic, "updated_at"),
+        (SeedConflict, "created_at"),
+        (SeedConflict, "resolved_at"),
+    ]
+
+
+def data_version() -> tuple[dt.datetime | None, str]:
+    """The time of the latest change to the knowledge and a version string that changes with
+    every change (including a deletion), in one query."""
+    parts = [
+        f"SELECT MAX({connection.ops.quote_name(column)}) AS changed, COUNT(*) AS n "
+        f"FROM {connection.ops.quote_name(model._meta.db_table)}"
+        for model, column in _change_columns()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts))
+        rows = cursor.fetchall()
+    times = [_as_datetime(changed) for changed, _ in rows if changed is not None]
+    latest = max(times) if times else None
+    version = "|".join(f"{changed}:{n}" for changed, n in rows)
+    return latest, version
+
+
+def _as_datetime(value) -> dt.datetime:
+    # SQLite hands back text from a UNION of aggregates; PostgreSQL a datetime.
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, dt.UTC)
+    return value
+
+
+def etag_for(request, version: str, audience: str) -> str:
+    """One answer's tag: the data's version, the exact request and who is asking (staff see
+    drafts, so they get other answers than the public)."""
+    accept = request.headers.get("Accept", "")
+    text = "\n".join([version, request.get_full_path(), audience, accept])
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+class ConditionalGetMixin:
+    """For viewsets: answer 304 when the client's copy is current, before any record is read,
+    and mark every GET with its ETag, Last-Modified and Cache-Control."""
+
+    def audience(self) -> str:
+        user = self.request.user
+        return "staff" if user.is_authenticated and user.is_staff else "public"
+
+    def not_modified_or_none(self, request):
+        latest, version = data_version()
+        self._etag = etag_for(request, version, self.audience())
+        self._last_modified = latest
+        # HTTP dates have whole seconds; the tag tells apart changes within one second.
+        timestamp = int(latest.timestamp()) if latest else None
+        response = get_conditional_response(
+            request, etag=self._etag, last_modified=timestamp, response=None
+        )
+        if response is not None:
+            self._mark(response)
+        return response
+
+    def _mark(self, response) -> None:
+        response["ETag"] = self._etag
+        if self._last_modified is not None:
+            response["Last-Modified"] = http_date(self._last_modified.timestamp())
+        if self.audience() == "public" and not self.request.user.is_authenticated:
+            response["Cache-Control"] = f"public, max-age={PUBLIC_MAX_AGE}"
+        else:
+            response["Cache-Control"] = "private, no-cache"
+        patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
+
+    def list(self, request, *args, **kwargs):
+        # (`is None`, not `or`: an empty 304 response is falsy.)
+        not_modified = self.not_modified_or_none(request)
+        if not_modified is not None:
+            return not_modified
+        return self._marked(super().list(request, *args, **kwargs))
+
+    def retrieve(self, request, *args, **kwargs):
+        not_modified = self.not_modified_or_none(request)
+        if not_modified is not None:
+            return not_modified
+        return self._marked(super().retrieve(request, *args, **kwargs))
+
+    def _marked(self, response):
+        self._mark(response)
+        return response
