@@ -1,6 +1,10 @@
 """Every migration reverses, on a database holding the rows that made reversing hard."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -10,6 +14,7 @@ from regulation.models import Certainty, Milestone, Precision
 from tests.factories import make_milestone
 
 APPS = ("regulation", "tracker")
+BASE_DIR = Path(__file__).resolve().parents[1]
 
 
 def migrate(targets: list[tuple[str, str | None]]) -> None:
@@ -59,3 +64,29 @@ def test_every_migration_reverses_on_a_database_holding_a_certainty_only_date_ch
 
     assert Milestone.objects.count() == 0
     assert MigrationExecutor(connection).migration_plan(latest) == []
+
+
+def test_every_migration_applies_and_reverses_on_the_embedded_sqlite_default(tmp_path):
+    """`make run` migrates a SQLite file: SQLite copies a table to change it and rebuilds its
+    indexes from the models' state, so a PostgreSQL-only index in that state broke it once."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "tracker.settings",
+        "DJANGO_DEBUG": "true",
+        "VAR_DIR": str(tmp_path / "var"),
+    }  # no DATABASE_URL: the embedded default, a SQLite file under VAR_DIR
+
+    def manage(*args: str) -> None:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args, "--verbosity", "0"],
+            cwd=BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+
+    manage("migrate")
+    manage("migrate", "regulation", "0003")
+    manage("migrate")

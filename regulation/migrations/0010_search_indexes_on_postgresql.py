@@ -6,12 +6,18 @@ from django.db import migrations
 
 
 class AddIndexOnPostgreSQL(migrations.AddIndex):
-    """The site's full-text search indexes (GIN on the weighted tsvector the search queries).
+    """The site's full-text search indexes (GIN on the weighted tsvector the search queries,
+    regulation.models.SearchFields.vector(): PostgreSQL uses an index only for the very
+    expression it indexes).
 
-    They exist in the models' state everywhere, but only PostgreSQL builds them: the embedded
-    default on SQLite has no tsvector and searches with a simpler fallback instead, so there this
-    operation does nothing, forwards and backwards.
+    Only PostgreSQL builds them: the embedded default on SQLite has no tsvector and searches with
+    a simpler fallback instead, so there this operation does nothing, forwards and backwards.
+    They are kept out of the models' state on every database: SQLite rebuilds a table's
+    indexes from the state whenever a migration copies the table, and would fail on these.
     """
+
+    def state_forwards(self, app_label, state):
+        pass  # see the docstring: the index lives in PostgreSQL only, never in the state
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
         if schema_editor.connection.vendor == "postgresql":
