@@ -396,7 +396,7 @@ REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8, minimum=1)
 REMINDER_RETRY_SECONDS = env_int("REMINDER_RETRY_SECONDS", 60, minimum=1)
 # Sent and cancelled reminders, and planner runs, are deleted after this many days.
 REMINDER_RETENTION_DAYS = env_int("REMINDER_RETENTION_DAYS", 90, minimum=REMINDER_GRACE_DAYS + 1)
-PLANNER_SECONDS = env_int("PLANNER_SECONDS", 5 * 60, minimum=10)
+PLANNER_SECONDS = env_int("PLANNER_SECONDS", 60, minimum=10)
 CELERY_BEAT_SCHEDULE |= {
     "plan-reminders": {"task": "tracker.tasks.plan_reminders", "schedule": PLANNER_SECONDS},
     "prune-reminders": {"task": "tracker.tasks.prune_reminders", "schedule": 60 * 60},

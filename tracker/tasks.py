@@ -78,6 +78,7 @@ def prune_reminders() -> None:
     )
 
 
+@shared_task(ignore_result=True)
 def check_published_sources() -> int:
     """Report (at ERROR) any published record citing no source (beat runs this every hour)."""
     return len(follow_up.check_published_sources())

@@ -83,3 +83,14 @@ def test_a_bad_debug_value_stops_start_up(tmp_path):
     result = _import_settings(tmp_path, DJANGO_DEBUG="maybe", SECRET_KEY="x")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be one of" in result.stderr
+
+
+def test_every_task_beat_schedules_is_one_the_worker_knows():
+    from django.conf import settings
+
+    from tracker.celery import app
+
+    app.loader.import_default_modules()  # the worker's autodiscovery
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
