@@ -20,6 +20,7 @@ from django.db import models
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 
 from regulation.models import (
@@ -165,6 +166,8 @@ def world() -> None:
         release_value="As the facts say",
     )
     staff_user("contributor")
+    AuthToken.objects.create(staff_user("api-client"))
+    AuthToken.objects.create(staff_user("api-client-2"))
     Group.objects.create(name="Editors")
 
 
