@@ -8,18 +8,24 @@ from collections.abc import Callable
 
 from django.db import models
 from django.http import HttpRequest
+from django.utils import timezone
 from django.views.decorators.http import condition
 
 from regulation.models import last_change
 
 
-def conditional_on(*models_: type[models.Model]) -> Callable:
+def conditional_on(*models_: type[models.Model], daily: bool = False) -> Callable:
     """condition() with validators from the tables the view reads. The stamp is read once per
-    request and shared by the two validators."""
+    request and shared by the two validators. A `daily` page also changes when the day does
+    (what is upcoming, a countdown, the "today" marker), data or not."""
 
     def stamp(request: HttpRequest) -> tuple[dt.datetime | None, int]:
         if not hasattr(request, "_regulation_stamp"):
-            request._regulation_stamp = last_change(*models_)
+            latest, rows = last_change(*models_)
+            if daily:
+                today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+                latest = max(latest, today) if latest else today
+            request._regulation_stamp = (latest, rows)
         return request._regulation_stamp
 
     def etag(request: HttpRequest, *args, **kwargs) -> str:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.text import capfirst
 
+from regulation.conditional import conditional_on
 from regulation.dates import Precision, format_fuzzy
 from regulation.models import (
     Commitment,
@@ -54,6 +55,25 @@ class Moved(Exception):
         self.url = url
 
 
+# Every page reads the knowledge and the day (what is upcoming, countdowns, "today"): a reader who
+# has the current version gets a 304 without the page being built.
+public_page = conditional_on(
+    Organisation,
+    Platform,
+    Source,
+    Topic,
+    Instrument,
+    Measure,
+    Milestone,
+    DateChange,
+    Commitment,
+    CommitmentUpdate,
+    Indicator,
+    Observation,
+    daily=True,
+)
+
+
 def follows_old_slugs(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
@@ -87,6 +107,7 @@ def published(model: type[PublicRecord], lookup: str = "") -> Prefetch:
 # --- Home --------------------------------------------------------------------------------------
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     milestones = Milestone.objects.published()
@@ -181,6 +202,7 @@ def group_by_year_and_month(milestones: list[Milestone], today: dt.date) -> list
     return years
 
 
+@public_page
 def timeline(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     today = local_day(now)
@@ -203,6 +225,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def milestone_detail(request: HttpRequest, slug: str) -> HttpResponse:
     milestone = published_or_moved(
         Milestone.objects.published().prefetch_related(
@@ -227,6 +250,7 @@ def milestone_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def instrument_detail(request: HttpRequest, slug: str) -> HttpResponse:
     instrument = published_or_moved(
         Instrument.objects.published()
@@ -244,6 +268,7 @@ def instrument_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
     measure = published_or_moved(
         Measure.objects.published()
@@ -263,6 +288,7 @@ def measure_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
     now = timezone.now()
     platform = published_or_moved(
@@ -295,6 +321,7 @@ def platform_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def commitment_detail(request: HttpRequest, slug: str) -> HttpResponse:
     commitment = published_or_moved(
         Commitment.objects.published()
@@ -318,6 +345,7 @@ def commitment_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @follows_old_slugs
+@public_page
 def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     organisation = published_or_moved(
         Organisation.objects.published().prefetch_related(
@@ -336,6 +364,7 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "regulation/organisation_detail.html", context)
 
 
+@public_page
 def source_detail(request: HttpRequest, ref: str) -> HttpResponse:
     lookup = Q(key=ref) | Q(key__isnull=True, pk=int(ref)) if ref.isdigit() else Q(key=ref)
     source = Source.objects.public().filter(lookup).select_related("publisher").first()
@@ -358,6 +387,7 @@ def source_detail(request: HttpRequest, ref: str) -> HttpResponse:
     return render(request, "regulation/source_detail.html", context)
 
 
+@public_page
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = Topic.objects.filter(slug=slug).first()
     if topic is None:
@@ -375,16 +405,19 @@ def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
 # --- Lists -------------------------------------------------------------------------------------
 
 
+@public_page
 def instrument_list(request: HttpRequest) -> HttpResponse:
     instruments = Instrument.objects.published().select_related("issuer")
     return render(request, "regulation/instrument_list.html", {"instruments": instruments})
 
 
+@public_page
 def platform_list(request: HttpRequest) -> HttpResponse:
     platforms = Platform.objects.published().with_commitment_counts().select_related("owner")
     return render(request, "regulation/platform_list.html", {"platforms": platforms})
 
 
+@public_page
 def commitment_list(request: HttpRequest) -> HttpResponse:
     commitments = Commitment.objects.published().for_listing()
     context = {
@@ -394,16 +427,19 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     return render(request, "regulation/commitment_list.html", context)
 
 
+@public_page
 def organisation_list(request: HttpRequest) -> HttpResponse:
     organisations = Organisation.objects.published()
     return render(request, "regulation/organisation_list.html", {"organisations": organisations})
 
 
+@public_page
 def source_list(request: HttpRequest) -> HttpResponse:
     sources = Source.objects.public()
     return render(request, "regulation/source_list.html", {"sources": sources})
 
 
+@public_page
 def topic_list(request: HttpRequest) -> HttpResponse:
     return render(request, "regulation/topic_list.html", {"topics": Topic.objects.all()})
 
@@ -411,6 +447,7 @@ def topic_list(request: HttpRequest) -> HttpResponse:
 # --- About -------------------------------------------------------------------------------------
 
 
+@public_page
 def about(request: HttpRequest) -> HttpResponse:
     context = {
         "releases": FactRelease.objects.order_by("-applied_at", "-pk"),
