@@ -165,12 +165,22 @@ def attach_conflicts(records: list[PublicRecord]) -> None:
         record.open_conflicts = by_record[record.pk]
 
 
+class CitedSourcesSerializer(serializers.ListSerializer):
+    """The sources a record cites; as recorded at a past moment when the view has read them
+    from the history (recorded_sources), else as they are now."""
+
+    def get_attribute(self, instance: Model):
+        if hasattr(instance, "recorded_sources"):
+            return instance.recorded_sources
+        return super().get_attribute(instance)
+
+
 class PublicRecordSerializer(serializers.ModelSerializer):
     """What every public record shows: its address and keys, whether it is published, how sure
     we are, the sources it cites and any disagreement not yet resolved."""
 
     url = serializers.SerializerMethodField(help_text="This record's address in the API.")
-    sources = SourceLinkSerializer(many=True, read_only=True)
+    sources = CitedSourcesSerializer(child=SourceLinkSerializer(), read_only=True)
     conflicts = serializers.SerializerMethodField(
         help_text="Where a fact release disagrees with the record and no editor has decided yet."
     )

@@ -5,10 +5,20 @@ move_to(), record_update()), so a rule the admin enforces holds here too."""
 import datetime as dt
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.apps import apps
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -25,7 +35,7 @@ from regulation.api import filters as api_filters
 from regulation.api import serializers as s
 from regulation.api.caching import ConditionalGetMixin
 from regulation.api.pagination import RecordPagination
-from regulation.api.permissions import ReadOrModelPermissions, visible
+from regulation.api.permissions import ReadOrModelPermissions, sees_drafts, visible
 from regulation.models import (
     Commitment,
     CommitmentUpdate,
@@ -38,6 +48,7 @@ from regulation.models import (
     Organisation,
     Platform,
     Source,
+    Status,
     Topic,
 )
 
@@ -175,6 +186,130 @@ class PointInTimeMixin:
         return record if day is None else self.then([record], day)[0]
 
 
+RECORDED_AS_OF = OpenApiParameter(
+    "recorded_as_of",
+    str,
+    pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?$",
+    description="What this database said at that moment (YYYY-MM-DDTHH:MM, Europe/London "
+    "unless an offset is given), from the records' history: which records were published "
+    "then, each record's own fields, status and cited sources as they were then, and the date "
+    "changes or status updates recorded by then. Links to other records and open conflicts "
+    "are as they are now. A record that did not exist or was not published then is absent "
+    "(404 on its address). Not with as_of or filters; search, ordering and pages apply.",
+)
+RECORDED_AS_OF_FORMAT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:\d{2})?")
+LONDON = ZoneInfo("Europe/London")
+# What a list answers besides recorded_as_of: its filters ask about records as they are now.
+RECORDED_AS_OF_COMPANIONS = frozenset(
+    {"page", "page_size", "cursor", "search", "ordering", "format"}
+)
+
+
+def parse_moment(raw: str) -> dt.datetime:
+    """A moment as the client wrote it, in UTC; a naive one is London time (so it follows
+    summer time as a reader in the UK would)."""
+    try:
+        if not RECORDED_AS_OF_FORMAT.fullmatch(raw):
+            raise ValueError(raw)
+        moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LONDON)
+        return moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError(
+            {"recorded_as_of": ["Give a moment as YYYY-MM-DDTHH:MM (Europe/London)."]}
+        ) from None
+
+
+class RecordedAsOfMixin:
+    """`recorded_as_of=YYYY-MM-DDTHH:MM`: the records as this database showed them at that
+    moment, for audits of what the public was shown, read from simple-history.
+
+    Historical: which records existed and were published then (staff also see the drafts of
+    then), every field of the record itself (title, date, status, verification, ...) and the
+    sources it cited then (the history keeps each version's sources). Records deleted since
+    are shown as they were. Date changes and status updates are those recorded by then.
+    Current: links to other records (instruments, platforms, ...) and open conflicts, which
+    have no history of their own here. Lists take search, ordering and pages but no filters:
+    the filters ask about records as they are now."""
+
+    def recorded_as_of(self) -> dt.datetime | None:
+        if self.action not in ("list", "retrieve"):
+            return None
+        raw = self.request.query_params.get("recorded_as_of")
+        if raw is None:
+            return None
+        if "as_of" in self.request.query_params:
+            raise ValidationError(
+                {
+                    "recorded_as_of": [
+                        "Ask either as_of (the world) or recorded_as_of (this database), not both."
+                    ]
+                }
+            )
+        return parse_moment(raw)
+
+    def get_queryset(self) -> QuerySet:
+        moment = self.recorded_as_of()
+        if moment is None:
+            return super().get_queryset()
+        queryset = self.model.history.as_of(moment)
+        if not sees_drafts(getattr(self.viewer(), "user", None)):
+            queryset = queryset.filter(status=Status.PUBLISHED)
+        return queryset
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.recorded_as_of() is None:
+            return super().filter_queryset(queryset)
+        others = sorted(
+            set(self.request.query_params) - RECORDED_AS_OF_COMPANIONS - {"recorded_as_of"}
+        )
+        if others:
+            raise ValidationError(
+                {
+                    name: ["Not with recorded_as_of: filters ask about records as they are now."]
+                    for name in others
+                }
+            )
+        for backend in (SearchFilter, StableOrderingFilter):
+            queryset = backend().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        moment = self.recorded_as_of()
+        return page if moment is None or page is None else self.as_recorded(page, moment)
+
+    def get_object(self) -> Model:
+        record = super().get_object()
+        moment = self.recorded_as_of()
+        return record if moment is None else self.as_recorded([record], moment)[0]
+
+    def as_recorded(self, records: list[Model], moment: dt.datetime) -> list[Model]:
+        """The page's records (instances rebuilt from their versions of then) with the sources
+        each version cited, and their current links: a constant number of queries."""
+        prefetches = [p for p in self.prefetches() if p.prefetch_to != "sources"]
+        prefetch_related_objects(records, *prefetches)
+        history = self.model.history.model
+        cited = apps.get_model(history._meta.app_label, f"{history._meta.object_name}_sources")
+        versions = [record._history.history_id for record in records]
+        by_version: dict[int, list[Source]] = {version: [] for version in versions}
+        rows = (
+            cited.objects.filter(history_id__in=versions)
+            .select_related("source")
+            .order_by("source__key", "source__pk")
+        )
+        for row in rows:
+            by_version[row.history_id].append(row.source)
+        for record in records:
+            record.recorded_sources = by_version[record._history.history_id]
+            self.recorded_then(record, moment)
+        return records
+
+    def recorded_then(self, record: Model, moment: dt.datetime) -> None:
+        """Limit what the record shows of its own dated history to what was recorded by then."""
+
+
 class PublishableViewSet(RecordViewSet):
     """A public record that staff may publish through the API, as in the admin."""
 
@@ -236,9 +371,10 @@ class MeasureViewSet(PublishableViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+    list=extend_schema(parameters=[AS_OF, RECORDED_AS_OF]),
+    retrieve=extend_schema(parameters=[AS_OF, RECORDED_AS_OF]),
 )
-class MilestoneViewSet(PointInTimeMixin, PublishableViewSet):
+class MilestoneViewSet(RecordedAsOfMixin, PointInTimeMixin, PublishableViewSet):
     model = Milestone
     serializer_class = s.MilestoneSerializer
     filterset_class = api_filters.MilestoneFilter
@@ -258,6 +394,10 @@ class MilestoneViewSet(PointInTimeMixin, PublishableViewSet):
 
     def then(self, milestones: list[Milestone], day: dt.date) -> list[Milestone]:
         return [milestone.as_of(day) for milestone in milestones]
+
+    def recorded_then(self, milestone: Milestone, moment: dt.datetime) -> None:
+        changes = milestone.date_changes.all()
+        milestone.known_date_changes = [c for c in changes if c.created_at <= moment]
 
     @extend_schema(
         request=s.DateMoveSerializer,
@@ -286,9 +426,12 @@ class MilestoneViewSet(PointInTimeMixin, PublishableViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(parameters=[AS_OF]), retrieve=extend_schema(parameters=[AS_OF])
+    list=extend_schema(parameters=[AS_OF, RECORDED_AS_OF]),
+    retrieve=extend_schema(parameters=[AS_OF, RECORDED_AS_OF]),
 )
-class CommitmentViewSet(PointInTimeMixin, mixins.CreateModelMixin, PublishableViewSet):
+class CommitmentViewSet(
+    RecordedAsOfMixin, PointInTimeMixin, mixins.CreateModelMixin, PublishableViewSet
+):
     model = Commitment
     serializer_class = s.CommitmentSerializer
     filterset_class = api_filters.CommitmentFilter
@@ -315,6 +458,9 @@ class CommitmentViewSet(PointInTimeMixin, mixins.CreateModelMixin, PublishableVi
             )
         )
         return [c.as_of(day, first_status.get(c.pk)) for c in commitments]
+
+    def recorded_then(self, commitment: Commitment, moment: dt.datetime) -> None:
+        commitment.known_updates = [u for u in commitment.updates.all() if u.created_at <= moment]
 
     def extra_write_permissions(self) -> dict[str, list[str]]:
         return {
