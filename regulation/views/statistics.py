@@ -1,5 +1,6 @@
 """The statistics page: the NSPCC's national series and the per-platform shares, each drawn
-as an SVG chart on the server beside a data table, with figures that disagree side by side."""
+as an SVG chart on the server beside a data table, then every other published indicator with
+its own table, with figures that disagree side by side."""
 
 import re
 from collections.abc import Iterable, Sequence
@@ -22,7 +23,7 @@ YEAR = re.compile(r"(19|20)\d\d")
 
 
 @dataclass(frozen=True)
-class ChartedIndicator:
+class IndicatorSection:
     indicator: Indicator
     observations: list[Observation]
     chart: BarChart | None
@@ -63,7 +64,7 @@ def chart_points(observations: Iterable[Observation], indicator_slug: str) -> li
     ]
 
 
-def charted(indicator: Indicator) -> ChartedIndicator:
+def charted(indicator: Indicator) -> IndicatorSection:
     observations = list(indicator.observations.all())
     if indicator.slug == NATIONAL_SERIES:
         observations.sort(key=period_order)
@@ -71,7 +72,7 @@ def charted(indicator: Indicator) -> ChartedIndicator:
         observations.sort(key=lambda o: (o.value is None, -(o.value or 0), o.key or ""))
     points = chart_points(observations, indicator.slug)
     suffix = "%" if indicator.unit == Unit.PERCENT else ""
-    return ChartedIndicator(
+    return IndicatorSection(
         indicator=indicator,
         observations=observations,
         chart=horizontal_bar_chart(points, unit_suffix=suffix) if points else None,
@@ -79,7 +80,23 @@ def charted(indicator: Indicator) -> ChartedIndicator:
     )
 
 
-def conflict_groups(series: Sequence[ChartedIndicator]) -> list[list[Observation]]:
+def listed(indicator: Indicator) -> IndicatorSection:
+    """An indicator the page does not chart: its figures in time order, in a table only."""
+    observations = sorted(indicator.observations.all(), key=period_order)
+    return IndicatorSection(
+        indicator=indicator, observations=observations, chart=None, uncharted=[]
+    )
+
+
+def sections(indicators: Iterable[Indicator]) -> list[IndicatorSection]:
+    """The charted series first, in the page's order, then every other indicator by name."""
+    by_slug = {i.slug: i for i in indicators}
+    charted_first = [charted(by_slug[slug]) for slug in CHARTED if slug in by_slug]
+    others = [listed(i) for slug, i in by_slug.items() if slug not in CHARTED]
+    return charted_first + sorted(others, key=lambda s: (s.indicator.name, s.indicator.slug))
+
+
+def conflict_groups(series: Sequence[IndicatorSection]) -> list[list[Observation]]:
     """Each set of published figures that disagree, once, in key order."""
     groups: dict[frozenset, list[Observation]] = {}
     for item in series:
@@ -107,17 +124,14 @@ def statistics_queryset():
             ),
         )
     )
-    return (
-        Indicator.objects.published()
-        .filter(slug__in=CHARTED)
-        .prefetch_related("sources", Prefetch("observations", queryset=observations))
+    return Indicator.objects.published().prefetch_related(
+        "sources", Prefetch("observations", queryset=observations)
     )
 
 
 @require_safe
 @conditional_on(Indicator, Observation, Platform, Source)
 def statistics(request: HttpRequest) -> HttpResponse:
-    indicators = {i.slug: i for i in statistics_queryset()}
-    series = [charted(indicators[slug]) for slug in CHARTED if slug in indicators]
+    series = sections(statistics_queryset())
     context = {"series": series, "conflicts": conflict_groups(series)}
     return render(request, "regulation/statistics.html", context)

@@ -69,6 +69,26 @@ def test_the_statistics_page(client, django_assert_num_queries):
     assert response.content.decode().count("<rect") == 300
 
 
+def uncharted_indicators(first: int, last: int) -> None:
+    """Indicators the page does not chart, numbered first to last, each with one figure."""
+    source = make_source()
+    for i in range(first, last):
+        indicator = make_indicator(slug=f"uncharted-{i}", sources=[source], status="published")
+        make_observation(indicator=indicator, sources=[source], status="published")
+
+
+def test_the_statistics_page_with_every_other_indicator(client, django_assert_num_queries):
+    url = reverse("regulation:statistics")
+    uncharted_indicators(0, 3)
+    count_queries(client, url, {}, django_assert_num_queries, 8)  # no conflicts to prefetch
+
+    uncharted_indicators(3, 300)
+    response = count_queries(client, url, {}, django_assert_num_queries, 8)
+    html = response.content.decode()
+    assert html.count('<section class="statistic" id="uncharted-') == 300
+    assert html.count('<tr id="') == 300
+
+
 def add_search_records(n: int) -> None:
     """n milestones and a tenth as many commitments, all matching "grooming"."""
     topic = make_topic(f"Grooming {n}", slug=f"grooming-{n}")
