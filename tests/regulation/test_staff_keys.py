@@ -8,7 +8,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.test import Client
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from regulation.models import (
     Commitment,
@@ -150,10 +150,7 @@ def draft_with_source(model: type[PublicRecord]) -> PublicRecord:
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", public_models(), ids=lambda model: model.__name__)
 def test_every_public_type_has_view_on_site_once_published(model):
-    try:
-        reverse(f"regulation:{model._meta.model_name}", args=["a-slug"])
-    except NoReverseMatch:
-        pytest.skip(f"the public {model._meta.verbose_name} page is built on another branch")
+    # Figures have no page of their own: they live at their anchors on the statistics page.
     record = draft_with_source(model)
     model_admin = admin.site._registry[model]
     assert model_admin.get_view_on_site_url(record) is None  # a draft has no public page
