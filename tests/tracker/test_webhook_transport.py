@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import MappingProxyType
 
 import pytest
@@ -33,7 +36,13 @@ class Receiver:
     """A real HTTP server on 127.0.0.1 (port chosen by the OS) that counts every connection it
     accepts and records every request, answering as ``behaviour`` says."""
 
-    def __init__(self, behaviour: Behaviour) -> None:
+    def __init__(
+        self,
+        behaviour: Behaviour,
+        *,
+        host: str = "127.0.0.1",
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self.connections = 0
         self.requests: list[dict] = []
         self.released = threading.Event()  # set at teardown to free handlers that wait
@@ -57,13 +66,16 @@ class Receiver:
 
         class Server(ThreadingHTTPServer):
             daemon_threads = True
+            address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
 
             def get_request(self):
                 conn = super().get_request()
                 receiver.connections += 1
                 return conn
 
-        self.server = Server(("127.0.0.1", 0), Handler)
+        self.server = Server((host, 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -83,8 +95,8 @@ class Receiver:
 def receiver() -> Iterator[Callable[[Behaviour], Receiver]]:
     started: list[Receiver] = []
 
-    def start(behaviour: Behaviour) -> Receiver:
-        server = Receiver(behaviour)
+    def start(behaviour: Behaviour, **options) -> Receiver:
+        server = Receiver(behaviour, **options)
         started.append(server)
         return server
 
@@ -210,6 +222,7 @@ def test_localhost_by_name_keeps_its_host_header(receiver):
     server = receiver(answer(200))
     response = send(server.url(host="localhost"), allow_loopback=True)
     assert response.status == 200
+    assert response.address == "127.0.0.1"  # the address resolved and vetted, then dialled
     assert server.requests[0]["headers"]["Host"] == f"localhost:{server.port}"
 
 
@@ -486,3 +499,133 @@ def test_is_allowed_address_with_loopback(address, allowed):
 def test_is_allowed_address_rejects_what_is_not_an_address():
     with pytest.raises(ValueError):
         is_allowed_address("example.com", allow_loopback=False)
+
+
+# --- TLS: the vetted address is dialled, the host name is still the one checked ----------------
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory) -> dict[str, Path]:
+    """A throwaway certificate authority and a certificate for "localhost" it signed, made with
+    the openssl command line tool."""
+    folder = tmp_path_factory.mktemp("tls")
+    files = {name: folder / name for name in ("ca.key", "ca.pem", "leaf.key", "leaf.csr")}
+    files["leaf.pem"] = folder / "leaf.pem"
+    extensions = folder / "leaf.ext"
+    extensions.write_text(
+        "subjectAltName=DNS:localhost\nbasicConstraints=critical,CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+    )
+
+    def openssl(*arguments) -> None:
+        subprocess.run(["openssl", *map(str, arguments)], check=True, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl(
+        *["req", "-x509", *ec, "-days", "2", "-subj", "/CN=Webhook test authority"],
+        *["-keyout", files["ca.key"], "-out", files["ca.pem"]],
+        *["-addext", "basicConstraints=critical,CA:TRUE"],
+        *["-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+    )
+    openssl(
+        *["req", *ec, "-subj", "/CN=localhost"],
+        *["-keyout", files["leaf.key"], "-out", files["leaf.csr"]],
+    )
+    openssl(
+        *["x509", "-req", "-in", files["leaf.csr"], "-days", "2", "-extfile", extensions],
+        *["-CA", files["ca.pem"], "-CAkey", files["ca.key"], "-CAcreateserial"],
+        *["-out", files["leaf.pem"]],
+    )
+    return files
+
+
+@pytest.fixture
+def tls_receiver(receiver, certificates):
+    """A receiver speaking TLS with the "localhost" certificate, recording the SNI names sent."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(certificates["leaf.pem"], certificates["leaf.key"])
+    names: list[str | None] = []
+    server_context.sni_callback = lambda _sock, name, _context: names.append(name)
+    server = receiver(answer(200, b"secure"), tls=server_context)
+    server.sni_names = names
+    return server
+
+
+def trusting(certificates) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(certificates["ca.pem"]))
+
+
+def test_tls_checks_the_url_host_name_while_dialling_the_vetted_address(tls_receiver, certificates):
+    response = send(
+        f"https://localhost:{tls_receiver.port}/hook",
+        b"payload",
+        allow_loopback=True,
+        ssl_context=trusting(certificates),
+    )
+    assert (response.status, response.body) == (200, b"secure")
+    assert tls_receiver.sni_names == ["localhost"]
+    (request,) = tls_receiver.requests
+    assert request["headers"]["Host"] == f"localhost:{tls_receiver.port}"
+    assert request["body"] == b"payload"
+
+
+def test_tls_to_an_address_the_certificate_does_not_name_fails(tls_receiver, certificates):
+    with pytest.raises(TransportError, match=r"Could not connect.*IP address mismatch"):
+        send(
+            f"https://127.0.0.1:{tls_receiver.port}/hook",
+            allow_loopback=True,
+            ssl_context=trusting(certificates),
+        )
+    assert tls_receiver.requests == []
+
+
+def test_tls_to_an_untrusted_certificate_fails(tls_receiver):
+    with pytest.raises(TransportError, match="CERTIFICATE_VERIFY_FAILED"):
+        send(f"https://localhost:{tls_receiver.port}/hook", allow_loopback=True)
+    assert tls_receiver.requests == []
+
+
+# --- More of what a hostile or broken endpoint can do ------------------------------------------
+
+
+def test_ipv6_loopback_when_allowed(receiver):
+    try:
+        server = receiver(answer(200, b"six"), host="::1")
+    except OSError as exc:  # pragma: no cover - a machine without IPv6 loopback
+        pytest.skip(f"no IPv6 loopback here: {exc}")
+    response = send(f"http://[::1]:{server.port}/hook", allow_loopback=True)
+    assert (response.status, response.body) == (200, b"six")
+    assert server.requests[0]["headers"]["Host"] == f"[::1]:{server.port}"
+    assert response.address == "::1"
+    with pytest.raises(RefusedAddress):
+        send(f"https://[::1]:{server.port}/hook")
+    assert server.connections == 1
+
+
+def test_oversized_response_headers_are_a_transport_error(receiver):
+    def huge_headers(handler, _body):
+        handler.send_response(200)
+        for number in range(200):
+            handler.send_header(f"X-Filler-{number}", "f" * 1000)
+        handler.end_headers()
+
+    server = receiver(huge_headers)
+    with pytest.raises(TransportError):
+        send(server.url(), allow_loopback=True)
+
+
+@pytest.mark.parametrize(
+    ("headers", "message"),
+    [
+        ({"X-Evil": "a\r\nX-Injected: 1"}, "printable ASCII on one line"),
+        ({"X Evil": "a"}, "not a valid header name"),
+        ({"Content-Length": "0"}, "set by the transport"),
+        ({"transfer-encoding": "chunked"}, "set by the transport"),
+    ],
+)
+def test_bad_request_headers_are_refused_before_sending(receiver, headers, message):
+    server = receiver(answer(200))
+    with pytest.raises(ValueError, match=message):
+        send(server.url(), headers=headers, allow_loopback=True)
+    assert server.connections == 0

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -62,6 +63,9 @@ MAX_URL_LENGTH = 2048
 USER_AGENT = "OnlineSafetyActTracker-Webhooks/1"
 # Headers the transport writes itself from the URL and the body.
 _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+# RFC 9110 5.1 token for names; values are kept to printable ASCII and spaces (no line breaks).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
 
 
 class TransportError(Exception):
@@ -432,7 +436,7 @@ def _default_ssl_context() -> ssl.SSLContext:
 class Response:
     """What an endpoint answered. ``body`` holds at most ``max_bytes``; ``size`` counts what was
     read (``max_bytes + 1`` when there was more); ``headers`` have lower-case names, repeated
-    headers joined with ", "."""
+    headers joined with ", "; ``address`` is the vetted IP address the request went to."""
 
     status: int
     headers: Mapping[str, str] = field(repr=False)
@@ -440,6 +444,7 @@ class Response:
     size: int
     truncated: bool
     elapsed: float
+    address: str | None = None  # the IP address the connection went to
 
     def retry_after(self, *, now: datetime) -> timedelta | None:
         """The delay the Retry-After header asks for, as seconds or an HTTP-date (RFC 9110
@@ -508,6 +513,10 @@ def post(
     request_headers: list[tuple[str, str]] = [("Host", target.host_header)]
     given = set()
     for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a valid header name.")
+        if not isinstance(value, str) or not _HEADER_VALUE.fullmatch(value):
+            raise ValueError(f"The {name} header's value must be printable ASCII on one line.")
         lower = name.lower()
         if lower in _RESERVED_HEADERS:
             raise ValueError(f"The {name} header is set by the transport, not by the caller.")
@@ -561,6 +570,7 @@ def post(
                 size=min(size, max_bytes + 1),
                 truncated=size > max_bytes,
                 elapsed=time.monotonic() - started,
+                address=backend.connected_to,
             )
     except TransportError:
         raise
