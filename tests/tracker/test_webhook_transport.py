@@ -4,9 +4,12 @@ it bounds a misbehaving endpoint. No database: these run in a second or two."""
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -395,6 +398,9 @@ def test_retry_after_arrives_from_a_real_answer(receiver):
         ("https://2130706433/hook", False, "four decimal numbers"),  # 127.0.0.1 as one number
         ("https://0x7f.1/hook", False, "four decimal numbers"),
         ("https://127.1/hook", False, "four decimal numbers"),
+        ("https://exa$mple.com/hook", False, "not a valid host name"),
+        ("https://hooks..example.com/hook", False, "not a valid host name"),
+        ("https://-hooks.example.com/hook", False, "not a valid host name"),
         ("https://10.0.0.5/hook", False, "10.0.0.5 is not a public internet address"),
         ("https://[fe80::1%25eth0]/hook", False, "zone index"),
         ("https://" + "a" * 2100 + ".example/", False, "longer than 2048"),
@@ -414,6 +420,7 @@ def test_check_url_explains_what_is_wrong(url, allow_loopback, message):
         ("https://8.8.8.8/hook", False),
         ("https://[2606:4700:4700::1111]/hook", False),
         ("https://bücher.example/hook", False),
+        ("https://_hooks.example.com./hook", False),
         ("http://127.0.0.1:8000/hook", True),
         ("http://[::1]:8000/hook", True),
         ("http://localhost:8000/hook", True),
@@ -629,3 +636,54 @@ def test_bad_request_headers_are_refused_before_sending(receiver, headers, messa
     with pytest.raises(ValueError, match=message):
         send(server.url(), headers=headers, allow_loopback=True)
     assert server.connections == 0
+
+
+# --- Settings --------------------------------------------------------------------------------
+
+
+def webhook_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    """Load the settings in a fresh interpreter with only the given environment."""
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.WEBHOOK_ALLOW_LOOPBACK, settings.WEBHOOK_TIMEOUT_SECONDS, "
+        "settings.WEBHOOK_MAX_RESPONSE_BYTES]))"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        env={
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "DJANGO_SETTINGS_MODULE": "tracker.settings",
+            "VAR_DIR": str(tmp_path / "var"),
+            "DJANGO_DEBUG": "true",
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_webhook_settings_default_to_the_safe_values(tmp_path):
+    result = webhook_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [False, 10, 65536]
+
+
+def test_webhook_settings_come_from_the_environment(tmp_path):
+    result = webhook_settings(
+        tmp_path,
+        WEBHOOK_ALLOW_LOOPBACK="true",
+        WEBHOOK_TIMEOUT_SECONDS="5",
+        WEBHOOK_MAX_RESPONSE_BYTES="1024",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [True, 5, 1024]
+
+
+def test_a_webhook_timeout_past_the_task_time_limit_is_refused(tmp_path):
+    result = webhook_settings(
+        tmp_path, WEBHOOK_TIMEOUT_SECONDS="90", CELERY_TASK_SOFT_TIME_LIMIT="60"
+    )
+    assert result.returncode != 0
+    assert "WEBHOOK_TIMEOUT_SECONDS must be less than CELERY_TASK_SOFT_TIME_LIMIT" in result.stderr

@@ -66,6 +66,10 @@ _RESERVED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "c
 # RFC 9110 5.1 token for names; values are kept to printable ASCII and spaces (no line breaks).
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]*")
+# Host names after IDNA encoding: dot-separated labels of letters, digits, hyphens, underscores.
+_HOST_NAME = re.compile(
+    r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?"
+)
 
 
 class TransportError(Exception):
@@ -217,7 +221,7 @@ def _parse_url(url: str, *, allow_loopback: bool) -> _Target:
     try:
         ip = ipaddress.ip_address(raw_host)
     except ValueError:
-        if parts.netloc.rpartition("@")[2].startswith("["):
+        if parts.netloc.startswith("["):
             raise InvalidURL(f"{raw_host!r} in brackets is not an IPv6 address.") from None
     if ip is not None:
         if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
@@ -233,6 +237,8 @@ def _parse_url(url: str, *, allow_loopback: bool) -> _Target:
             host = raw_host.encode("idna").decode("ascii").lower()
         except UnicodeError:
             raise InvalidURL(f"{raw_host!r} is not a valid host name.") from None
+        if len(host) > 253 or not _HOST_NAME.fullmatch(host):
+            raise InvalidURL(f"{raw_host!r} is not a valid host name.")
         try:
             # inet_aton takes shorthand such as 127.1, 0x7f.0.0.1 or 2130706433, which resolvers
             # would turn into an address; ask for the dotted form so what is checked is clear.
@@ -388,8 +394,8 @@ class _VettedBackend(httpcore.NetworkBackend):
         ]
         if refused:
             raise RefusedAddress(
-                f"{host} resolves to {', '.join(refused)}, which is not a public internet "
-                "address: deliveries cannot be sent to internal addresses."
+                f"{host} resolves to {', '.join(refused)}, not a public internet address: "
+                "deliveries cannot be sent to internal addresses."
             )
         last_error: Exception | None = None
         for text, _addr in candidates:
