@@ -159,7 +159,7 @@ def test_internal_addresses_are_refused_before_any_packet(url):
     with pytest.raises(RefusedAddress, match="not a public internet address"):
         send(url, timeout=5)
     # 10.0.0.5 would hang on a connection timeout if a SYN had been sent: refusal is immediate.
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 1  # a connection attempt would wait for the 5 s timeout
 
 
 def test_loopback_is_refused_without_the_setting_and_never_contacted(receiver):
@@ -273,7 +273,7 @@ def test_a_server_that_never_answers_times_out_on_time(receiver):
     started = time.monotonic()
     with pytest.raises(Timeout):
         send(server.url(), timeout=0.5, allow_loopback=True)
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 0.5 + 2  # the timeout, and slack for a busy machine
 
 
 def test_a_slow_drip_body_cannot_outlast_the_overall_timeout(receiver):
@@ -291,7 +291,7 @@ def test_a_slow_drip_body_cannot_outlast_the_overall_timeout(receiver):
     started = time.monotonic()
     with pytest.raises(Timeout):
         send(server.url(), timeout=0.6, max_bytes=100_000, allow_loopback=True)
-    assert time.monotonic() - started < 1.6
+    assert time.monotonic() - started < 0.6 + 2  # the timeout, and slack for a busy machine
 
 
 def test_slow_drip_headers_cannot_outlast_the_overall_timeout(receiver):
@@ -307,7 +307,19 @@ def test_slow_drip_headers_cannot_outlast_the_overall_timeout(receiver):
     started = time.monotonic()
     with pytest.raises(Timeout):
         send(server.url(), timeout=0.6, allow_loopback=True)
-    assert time.monotonic() - started < 1.6
+    assert time.monotonic() - started < 0.6 + 2  # the timeout, and slack for a busy machine
+
+
+def test_a_server_that_never_reads_cannot_stall_the_upload():
+    # Listening but never accepting: the kernel completes the handshake, nobody reads, and once
+    # the socket buffers are full every write would block.
+    body = b"b" * (16 * 1024 * 1024)  # far more than the socket buffers hold
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(Timeout):
+            send(f"http://127.0.0.1:{port}/hook", body, timeout=0.6, allow_loopback=True)
+        assert time.monotonic() - started < 0.6 + 2  # the timeout, and slack for a busy machine
 
 
 def test_a_closed_port_is_a_transport_error_not_a_timeout():

@@ -21,7 +21,10 @@ tracker's own admin on 127.0.0.1). The rules, each enforced here and nowhere els
 
 Errors are :class:`TransportError` (connection refused or reset, TLS or DNS failure, a malformed
 response), :class:`Timeout` and :class:`RefusedAddress`; a URL that breaks the rules raises
-:class:`InvalidURL` from :func:`check_url` and :func:`post` alike.
+:class:`InvalidURL` from :func:`check_url` and :func:`post` alike. :class:`InvalidURL` and
+:class:`RefusedAddress` are also ValueErrors: nothing was sent, and sending again will not help
+until the URL (or, for a name, what it resolves to) changes. :class:`Timeout` and other
+transport errors may succeed on a later attempt.
 """
 
 from __future__ import annotations
