@@ -656,16 +656,14 @@ def test_bad_request_headers_are_refused_before_sending(receiver, headers, messa
 def webhook_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
     """Load the settings in a fresh interpreter with only the given environment."""
     code = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps([settings.WEBHOOK_ALLOW_LOOPBACK, settings.WEBHOOK_TIMEOUT_SECONDS, "
-        "settings.WEBHOOK_MAX_RESPONSE_BYTES]))"
+        "import json, tracker.settings as s; print(json.dumps("
+        "[s.WEBHOOK_ALLOW_LOOPBACK, s.WEBHOOK_TIMEOUT_SECONDS, s.WEBHOOK_MAX_RESPONSE_BYTES]))"
     )
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[2],
         env={
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "DJANGO_SETTINGS_MODULE": "tracker.settings",
             "VAR_DIR": str(tmp_path / "var"),
             "DJANGO_DEBUG": "true",
             **env,
