@@ -509,6 +509,7 @@ def test_is_allowed_address_without_loopback(address, allowed):
         ("10.0.0.5", False),
         ("169.254.169.254", False),
         ("2002:7f00:1::1", False),  # 6to4 to loopback leaves the machine: never loopback
+        ("64:ff9b::7f00:1", False),  # so does NAT64
     ],
 )
 def test_is_allowed_address_with_loopback(address, allowed):

@@ -163,8 +163,11 @@ def is_allowed_address(ip: str | IPAddress, *, allow_loopback: bool) -> bool:
         return False  # a zone index only means something on a local link
     if addr.ipv4_mapped is not None:
         return _allowed_v4(addr.ipv4_mapped, allow_loopback)
+    # NAT64 and 6to4 go through a gateway, so even with loopback allowed they never mean this
+    # machine: the IPv4 address they carry must be global.
     if addr in _NAT64_V6:
-        return _allowed_v4(ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF), allow_loopback)
+        embedded = ipaddress.IPv4Address(int(addr) & 0xFFFFFFFF)
+        return _allowed_v4(embedded, allow_loopback=False)
     if addr in _SIX_TO_FOUR_V6:
         return addr.sixtofour is not None and _allowed_v4(addr.sixtofour, allow_loopback=False)
     if addr.is_loopback:  # ::1
