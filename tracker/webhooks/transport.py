@@ -5,7 +5,8 @@ machines around it (the cloud metadata service at 169.254.169.254, a database on
 tracker's own admin on 127.0.0.1). The rules, each enforced here and nowhere else:
 
 * Only ``https`` URLs; plain ``http`` only to a loopback host when loopback is allowed (tests and
-  local development, ``WEBHOOK_ALLOW_LOOPBACK``). No user name or password in the URL.
+  local development, ``WEBHOOK_ALLOW_LOOPBACK``), and then only to an address that really is
+  loopback, whatever the name resolves to. No user name or password in the URL.
 * The host name is resolved here, once, and **every** address it resolves to must be allowed
   (global unicast; loopback only when allowed): a name with any internal address among its
   answers is refused outright rather than half-trusted. The connection is then made to one of
@@ -371,11 +372,20 @@ class _VettedBackend(httpcore.NetworkBackend):
     """Resolves the host itself and connects only to addresses that pass
     :func:`is_allowed_address`, by IP, within the deadline."""
 
-    def __init__(self, *, allow_loopback: bool, deadline: float) -> None:
+    def __init__(self, *, allow_loopback: bool, loopback_only: bool, deadline: float) -> None:
         self._allow_loopback = allow_loopback
+        self._loopback_only = loopback_only
         self._deadline = deadline
         self._tcp = httpcore.SyncBackend()
         self.connected_to: str | None = None
+
+    def _allowed(self, addr: IPAddress) -> bool:
+        if not is_allowed_address(addr, allow_loopback=self._allow_loopback):
+            return False
+        if self._loopback_only:  # plain http: this machine only, whatever the name resolves to
+            mapped = addr.ipv4_mapped if isinstance(addr, ipaddress.IPv6Address) else None
+            return (mapped or addr).is_loopback
+        return True
 
     def connect_tcp(
         self,
@@ -393,12 +403,12 @@ class _VettedBackend(httpcore.NetworkBackend):
             candidates = [(str(literal), literal)]
         else:
             candidates = _resolve(host, port, deadline=self._deadline)
-        refused = [
-            str(addr)
-            for _text, addr in candidates
-            if not is_allowed_address(addr, allow_loopback=self._allow_loopback)
-        ]
+        refused = [str(addr) for _text, addr in candidates if not self._allowed(addr)]
         if refused:
+            if self._loopback_only:
+                raise RefusedAddress(
+                    f"{host} resolves to {', '.join(refused)}: plain http:// goes to loopback only."
+                )
             raise RefusedAddress(
                 f"{host} resolves to {', '.join(refused)}, not a public internet address: "
                 "deliveries cannot be sent to internal addresses."
@@ -419,9 +429,7 @@ class _VettedBackend(httpcore.NetworkBackend):
                 continue
             peer = stream.get_extra_info("server_addr")
             peer_ip = peer[0] if isinstance(peer, tuple) else None
-            if peer_ip is None or not is_allowed_address(
-                peer_ip, allow_loopback=self._allow_loopback
-            ):
+            if peer_ip is None or not self._allowed(_parse_ip(peer_ip)):
                 stream.close()
                 raise RefusedAddress(f"The connection to {host} reached {peer_ip}: refused.")
             self.connected_to = str(peer_ip)
@@ -541,7 +549,9 @@ def post(
         request_headers.append(("Accept-Encoding", "identity"))
     request_headers.append(("Connection", "close"))
 
-    backend = _VettedBackend(allow_loopback=allow_loopback, deadline=deadline)
+    backend = _VettedBackend(
+        allow_loopback=allow_loopback, loopback_only=target.scheme == "http", deadline=deadline
+    )
     where = f"{target.host}:{target.port}"
     step = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
     if ssl_context is None and target.scheme == "https":
