@@ -173,7 +173,7 @@ def _subject(items: list[dict], commitments: list[dict]) -> str:
     if commitments:
         commitment = commitments[0]["commitment"]
         update = commitments[0]["updates"][-1]["update"]
-        summary = commitment.summary
+        summary = " ".join(commitment.summary.split())  # a subject is one line
         summary = summary if len(summary) <= 60 else summary[:59] + "…"
         return f"Status changed to {update.get_delivery_status_display()}: {summary}"
     if len(items) > 1:

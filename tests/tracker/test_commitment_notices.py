@@ -275,3 +275,35 @@ def test_planning_status_notices_takes_the_same_queries_for_three_subscribers_as
     assert Reminder.objects.filter(kind=ReminderKind.STATUS_CHANGED).count() == 30
     assert few == many
     assert many[1] == 1
+
+
+def test_a_summary_over_several_lines_makes_a_one_line_subject():
+    commitment = make_commitment(summary="We will check ages.\n\nAnd publish how.")
+    reader = make_subscriber()
+    subscribe(reader, commitment=commitment)
+    record(commitment, DeliveryStatus.NOT_DELIVERED)
+    plan(at=AFTER)
+
+    send_batch([reader.pk], at=AFTER)
+
+    [message] = mail.outbox
+    assert (
+        message.subject == "Status changed to Not delivered: We will check ages. And publish how."
+    )
+
+
+def test_an_update_added_as_the_admin_adds_it_is_told_too():
+    commitment = make_commitment()
+    subscription = subscribe(commitment=commitment)
+    with time_machine.travel(RECORDED_AT, tick=False):
+        # The admin's inline saves the update, then the commitment follows its updates.
+        update = CommitmentUpdate.objects.create(
+            commitment=commitment, on=dt.date(2027, 1, 28), delivery_status=DeliveryStatus.WITHDRAWN
+        )
+        commitment.refresh_delivery_status()
+
+    plan(at=AFTER)
+
+    update.refresh_from_db()
+    assert update.previous_status == DeliveryStatus.ANNOUNCED
+    assert notices() == [(subscription.pk, update.pk)]
