@@ -1699,7 +1699,9 @@ class Commitment(PublicRecord):
             update.full_clean()
             with change_reason(update, update.reason):
                 save_as(update, by)
-            self.refresh_delivery_status(by=by)
+            changed_by = self.refresh_delivery_status(by=by)
+            if changed_by is not None and changed_by.pk == update.pk:
+                update.previous_status = changed_by.previous_status
         return update
 
     def as_of(self, day: dt.date, first_status: str | None = None) -> Self:
@@ -1716,16 +1718,26 @@ class Commitment(PublicRecord):
         then.known_updates = known
         return then
 
-    def refresh_delivery_status(self, by=None) -> None:
+    def refresh_delivery_status(self, by=None) -> "CommitmentUpdate | None":
         """Follow the latest update by date. Without updates the status stays as it was. The
-        history's change reason is the latest update's note (or its evidence)."""
+        history's change reason is the latest update's note (or its evidence). Returns the
+        update that changed the status, if one did."""
         with transaction.atomic():
             self.delivery_status = self.locked().delivery_status
             latest = self.updates.order_by("-on", "-created_at").first()
             if latest and latest.delivery_status != self.delivery_status:
+                # The update keeps the status it replaced: what a status-change notice tells
+                # (old -> new). An update that set no status (an earlier date recorded later)
+                # keeps none.
+                CommitmentUpdate.objects.filter(pk=latest.pk).update(
+                    previous_status=self.delivery_status
+                )
+                latest.previous_status = self.delivery_status
                 self.delivery_status = latest.delivery_status
                 with change_reason(self, latest.reason):
                     save_as(self, by, update_fields=["delivery_status", "updated_at"])
+                return latest
+        return None
 
 
 class CommitmentUpdate(Timestamped):
@@ -1759,10 +1771,19 @@ class CommitmentUpdate(Timestamped):
         related_name="commitment_updates",
         help_text="The source that shows it.",
     )
+    previous_status = models.CharField(
+        max_length=20,
+        choices=DeliveryStatus.choices,
+        blank=True,
+        editable=False,
+        help_text="The commitment's status just before this update set it; blank when the "
+        "update set no status (an earlier date recorded later, or the same status again).",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    history = HistoricalRecords()
+    # Bookkeeping of the status change, set by the commitment (refresh_delivery_status()).
+    history = HistoricalRecords(excluded_fields=["previous_status"])
 
     objects = CommitmentUpdateQuerySet.as_manager()
 
@@ -1778,6 +1799,12 @@ class CommitmentUpdate(Timestamped):
             ),
             choices_check("delivery_status", DeliveryStatus),
             choices_check("on_precision", Precision),
+            choices_check("previous_status", DeliveryStatus, blank=True),
+            models.CheckConstraint(
+                condition=~Q(previous_status=F("delivery_status")),
+                name="commitment_update_changes_the_status",
+                violation_error_message="The status an update replaced differs from its own.",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from regulation.admin import ActionsNeedPermission
 from tracker.models import (
+    TARGET_FIELDS,
     FollowUp,
     Heartbeat,
     LeadTime,
@@ -37,9 +38,9 @@ class LeadTimeInline(admin.TabularInline):
 class SubscriptionInline(admin.TabularInline):
     model = Subscription
     extra = 0
-    fields = ["milestone", "instrument", "platform", "topic", "confirmed_at", "created_at"]
+    fields = [*TARGET_FIELDS, "confirmed_at", "created_at"]
     readonly_fields = ["created_at"]
-    raw_id_fields = ["milestone", "instrument", "platform", "topic"]
+    raw_id_fields = TARGET_FIELDS
 
 
 @admin.register(Subscriber)
@@ -57,10 +58,10 @@ class SubscriptionAdmin(ActionsNeedPermission, admin.ModelAdmin):
 
     list_display = ["subscriber", "target", "confirmed_at", "created_at"]
     list_filter = ["confirmed_at"]
-    list_select_related = ["subscriber", "milestone", "instrument", "platform", "topic"]
-    search_fields = ["subscriber__email", "milestone__key", "milestone__title"]
+    list_select_related = ["subscriber", *TARGET_FIELDS]
+    search_fields = ["subscriber__email", "milestone__key", "milestone__title", "commitment__key"]
     autocomplete_fields = ["subscriber"]
-    raw_id_fields = ["milestone", "instrument", "platform", "topic"]
+    raw_id_fields = TARGET_FIELDS
     inlines = [LeadTimeInline]
     show_full_result_count = False
 
@@ -77,6 +78,7 @@ class ReminderAdmin(ActionsNeedPermission, admin.ModelAdmin):
         "id",
         "subscriber_email",
         "milestone",
+        "commitment",
         "kind",
         "planned_for",
         "lead_days",
@@ -85,8 +87,13 @@ class ReminderAdmin(ActionsNeedPermission, admin.ModelAdmin):
         "updated_at",
     ]
     list_filter = ["state", "kind", "lead_days", "planned_for", "updated_at"]
-    list_select_related = ["subscription__subscriber", "milestone"]
-    search_fields = ["subscription__subscriber__email", "milestone__key", "milestone__title"]
+    list_select_related = ["subscription__subscriber", "milestone", "commitment"]
+    search_fields = [
+        "subscription__subscriber__email",
+        "milestone__key",
+        "milestone__title",
+        "commitment__key",
+    ]
     readonly_fields = [f.name for f in Reminder._meta.fields]
     actions = ["resend"]
     show_full_result_count = False

@@ -2,11 +2,21 @@
 
 from django import forms
 
-from regulation.models import Instrument, Milestone, Platform, Topic
+from regulation.models import Commitment, Instrument, Milestone, Platform, Topic
 from tracker.models import DEFAULT_LEAD_DAYS, LeadDays
 
 EVERYTHING = "all"
-TARGETS = {"milestone": Milestone, "instrument": Instrument, "platform": Platform, "topic": Topic}
+TARGETS = {
+    "milestone": Milestone,
+    "instrument": Instrument,
+    "platform": Platform,
+    "topic": Topic,
+    "commitment": Commitment,
+}
+# "On the day" is not a choice: every watched date known to the day is told on the day.
+LEAD_DAY_CHOICES = [
+    (days, label) for days, label in LeadDays.choices if days != LeadDays.ON_THE_DAY
+]
 
 
 def watch_choices() -> list:
@@ -16,8 +26,13 @@ def watch_choices() -> list:
         ("Instruments", Instrument.objects.published().order_by("title"), "instrument"),
         ("Platforms", Platform.objects.published().order_by("name"), "platform"),
         ("Topics", Topic.objects.order_by("name"), "topic"),
+        (
+            "Platform commitments",
+            Commitment.objects.published().order_by("key", "pk"),
+            "commitment",
+        ),
     ]
-    choices: list = [(EVERYTHING, "Every date on the timeline")]
+    choices: list = [(EVERYTHING, "Everything: every date and every commitment's status")]
     for label, queryset, prefix in groups:
         options = [(f"{prefix}:{record.pk}", str(record)) for record in queryset]
         if options:
@@ -30,12 +45,15 @@ class LeadDaysField(forms.TypedMultipleChoiceField):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(
-            choices=LeadDays.choices,
+            choices=LEAD_DAY_CHOICES,
             coerce=int,
-            initial=list(DEFAULT_LEAD_DAYS),
+            initial=[days for days in DEFAULT_LEAD_DAYS if days != LeadDays.ON_THE_DAY],
+            required=False,
             label="Remind me",
-            help_text="For dates known to the day. Dates known only to the month, season or "
-            "year get one notice when that period begins.",
+            help_text="For dates known to the day, as well as on the day itself, which you "
+            "always get. Dates known only to the month, season or year get one notice when "
+            "that period begins. A date that moves or is confirmed, and a commitment whose "
+            "status changes, is told once when it happens.",
             **kwargs,
         )
 

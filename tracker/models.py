@@ -98,6 +98,11 @@ class ReminderKind(models.TextChoices):
     DAY = "day", "Reminder before a date known to the day"
     PERIOD_START = "period_start", "Notice that a date's month, season, quarter or year began"
     DATE_CHANGED = "date_changed", "Notice that a date moved or was confirmed"
+    STATUS_CHANGED = "status_changed", "Notice that a commitment's status changed"
+
+
+# What a subscription may watch, besides everything: at most one of these is set.
+TARGET_FIELDS = ("milestone", "instrument", "platform", "topic", "commitment")
 
 
 class ReminderState(models.TextChoices):
@@ -116,6 +121,15 @@ def _choices_check(field: str, choices: type[models.Choices]) -> models.CheckCon
         name=f"%(class)s_{field}_in_choices",
         violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
     )
+
+
+def at_most_one_target() -> models.Q:
+    """True when no more than one of a subscription's TARGET_FIELDS is set."""
+    condition = models.Q()
+    for kept in TARGET_FIELDS:
+        others = {f"{name}__isnull": True for name in TARGET_FIELDS if name != kept}
+        condition |= models.Q(**others)
+    return condition
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -179,9 +193,12 @@ class SubscriptionQuerySet(models.QuerySet):
 
 
 class Subscription(models.Model):
-    """What one subscriber watches: everything, or one milestone, instrument, platform or topic.
+    """What one subscriber watches: everything, or one milestone, instrument, platform, topic
+    or commitment.
 
-    With no target at all it watches every published milestone.
+    With no target at all it watches every published milestone and every published
+    commitment's status. A platform watches its milestones and its commitments' statuses; a
+    commitment only its own status; a milestone, an instrument or a topic only dates.
     """
 
     subscriber = models.ForeignKey(
@@ -199,6 +216,9 @@ class Subscription(models.Model):
     topic = models.ForeignKey(
         "regulation.Topic", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    commitment = models.ForeignKey(
+        "regulation.Commitment", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # Per subscription, not only per address: a form anyone can fill in must not add what a
     # confirmed address receives without that address confirming it.
@@ -212,12 +232,7 @@ class Subscription(models.Model):
         constraints = [
             # At most one target: the planner's matching reads each subscription one way only.
             models.CheckConstraint(
-                condition=(
-                    models.Q(milestone__isnull=True, instrument__isnull=True, platform__isnull=True)
-                    | models.Q(milestone__isnull=True, instrument__isnull=True, topic__isnull=True)
-                    | models.Q(milestone__isnull=True, platform__isnull=True, topic__isnull=True)
-                    | models.Q(instrument__isnull=True, platform__isnull=True, topic__isnull=True)
-                ),
+                condition=at_most_one_target(),
                 name="subscription_watches_one_target",
                 violation_error_message="A subscription watches one thing, or everything.",
             )
@@ -227,9 +242,25 @@ class Subscription(models.Model):
         return f"{self.subscriber} watching {self.target_display}"
 
     @property
+    def target(self) -> models.Model | None:
+        """The one record watched; None for everything."""
+        return next(
+            (getattr(self, name) for name in TARGET_FIELDS if getattr(self, f"{name}_id")), None
+        )
+
+    @property
     def target_display(self) -> str:
-        target = self.milestone or self.instrument or self.platform or self.topic
-        return str(target) if target else "every date on the timeline"
+        target = self.target
+        if target is None:
+            return "every date on the timeline and every commitment's status"
+        if self.commitment_id:
+            return f"the commitment {target}"
+        return str(target)
+
+    @property
+    def watches_dates(self) -> bool:
+        """Lead times apply: it watches milestones (a commitment's notices have none)."""
+        return self.commitment_id is None
 
     @classmethod
     def request(
@@ -246,10 +277,7 @@ class Subscription(models.Model):
     def same_target(self) -> "SubscriptionQuerySet":
         return Subscription.objects.filter(
             subscriber=self.subscriber_id,
-            milestone=self.milestone_id,
-            instrument=self.instrument_id,
-            platform=self.platform_id,
-            topic=self.topic_id,
+            **{name: getattr(self, f"{name}_id") for name in TARGET_FIELDS},
         ).exclude(pk=self.pk)
 
     def confirm(self, *, at: dt.datetime) -> "Subscription":
@@ -295,7 +323,8 @@ class LeadTime(models.Model):
 
 def still_holds() -> models.Q:
     """A reminder that is still true: its milestone is published with the date it was planned
-    for (and, for a day reminder, still day-exact), and its subscriber is still active."""
+    for (and, for a day reminder, still day-exact), or, for a status notice, its commitment is
+    published; and its subscriber is still active."""
     milestone_as_planned = models.Q(
         planned_for=models.F("milestone__date"), milestone__status=Status.PUBLISHED
     )
@@ -316,7 +345,9 @@ def still_holds() -> models.Q:
     # A change notice tells of a change that happened: it holds while the milestone is public,
     # even if the date moved again since (the next notice tells of that move).
     change_notice = models.Q(kind=ReminderKind.DATE_CHANGED, milestone__status=Status.PUBLISHED)
-    return ((milestone_as_planned & kind_fits) | change_notice) & active
+    # Likewise a status notice, while the commitment is public.
+    status_notice = models.Q(kind=ReminderKind.STATUS_CHANGED, commitment__status=Status.PUBLISHED)
+    return ((milestone_as_planned & kind_fits) | change_notice | status_notice) & active
 
 
 class ReminderQuerySet(models.QuerySet):
@@ -358,16 +389,29 @@ class ReminderQuerySet(models.QuerySet):
 
 class Reminder(models.Model):
     """One delivery in the outbox. The unique key makes a second row for the same reminder
-    impossible, so planning twice (or by two planners at once) can never send it twice."""
+    impossible, so planning twice (or by two planners at once) can never send it twice.
+
+    It is about a milestone (a reminder, a period or date-change notice) or a commitment (a
+    status-change notice), never both."""
 
     subscription = models.ForeignKey(
         Subscription, on_delete=models.CASCADE, related_name="reminders"
     )
     milestone = models.ForeignKey(
-        "regulation.Milestone", on_delete=models.CASCADE, related_name="+"
+        "regulation.Milestone", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    commitment = models.ForeignKey(
+        "regulation.Commitment",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
-    planned_for = models.DateField(help_text="The milestone's date when this was planned.")
+    planned_for = models.DateField(
+        help_text="The milestone's date when this was planned; for a status notice, the date "
+        "of the update it tells of."
+    )
     date_change = models.ForeignKey(
         "regulation.DateChange",
         on_delete=models.CASCADE,
@@ -375,6 +419,14 @@ class Reminder(models.Model):
         blank=True,
         related_name="+",
         help_text="The change a date-change notice tells of.",
+    )
+    commitment_update = models.ForeignKey(
+        "regulation.CommitmentUpdate",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The status update a status-change notice tells of.",
     )
     lead_days = models.PositiveSmallIntegerField(choices=LeadDays.choices)
     state = models.CharField(
@@ -403,6 +455,31 @@ class Reminder(models.Model):
                 condition=models.Q(date_change__isnull=True),
                 name="reminder_once",
             ),
+            # One notice per subscription and status update, however many planners run.
+            models.UniqueConstraint(
+                fields=["subscription", "commitment_update"],
+                condition=models.Q(commitment_update__isnull=False),
+                name="status_change_notice_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(milestone__isnull=True) ^ models.Q(commitment__isnull=True),
+                name="reminder_names_a_milestone_or_a_commitment",
+                violation_error_message="A reminder is about a milestone or a commitment.",
+            ),
+            # A status notice names its commitment and its update, and nothing of a milestone;
+            # every other kind is about a milestone (so reminder_once keeps holding for them).
+            models.CheckConstraint(
+                condition=models.Q(
+                    kind=ReminderKind.STATUS_CHANGED,
+                    commitment__isnull=False,
+                    commitment_update__isnull=False,
+                )
+                | (
+                    ~models.Q(kind=ReminderKind.STATUS_CHANGED)
+                    & models.Q(milestone__isnull=False, commitment_update__isnull=True)
+                ),
+                name="reminder_status_notice_names_its_update",
+            ),
             # One notice per subscription and change: a date moved away and back again is two
             # changes, each told once.
             models.UniqueConstraint(
@@ -422,7 +499,8 @@ class Reminder(models.Model):
         indexes = [models.Index(fields=["state", "not_before"], name="reminder_state_due")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.milestone_id} for {self.subscription_id}"
+        about = self.milestone_id or f"commitment {self.commitment_id}"
+        return f"{self.get_kind_display()}: {about} for {self.subscription_id}"
 
 
 # The planner is late when it has missed this many of its runs in a row.

@@ -17,8 +17,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from regulation.dates import Certainty, Precision
-from regulation.models import DateChange, Milestone, Status, Verification
+from regulation.models import (
+    Commitment,
+    CommitmentUpdate,
+    DateChange,
+    Milestone,
+    Status,
+    Verification,
+)
 from tracker.models import (
+    TARGET_FIELDS,
     LeadDays,
     LeadTime,
     PlannerRun,
@@ -54,22 +62,41 @@ def _date(value: dt.date):
     return connection.ops.adapt_datefield_value(value)
 
 
+def _watches_everything_sql() -> str:
+    """SQL true when subscription `s` has no target: it watches everything."""
+    return "(" + " AND ".join(f"s.{name}_id IS NULL" for name in TARGET_FIELDS) + ")"
+
+
+def _linked_sql(model, name: str, record: str) -> str:
+    """SQL true when the record `record` of `model` is linked (many-to-many field `name`) to
+    the instrument, platform or topic subscription `s` watches."""
+    field = model._meta.get_field(name)
+    through = field.remote_field.through
+    own, other = field.m2m_column_name(), field.m2m_reverse_name()
+    target = f"{field.related_model._meta.model_name}_id"
+    return (
+        f"EXISTS (SELECT 1 FROM {_table(through)} t WHERE t.{own} = {record}.id"
+        f" AND t.{other} = s.{target})"
+    )
+
+
 def _watches_milestone_sql() -> str:
-    """SQL true when subscription `s` watches milestone `m` (everything, or one target)."""
+    """SQL true when subscription `s` watches milestone `m` (everything, or one target; a
+    commitment subscription watches no milestone)."""
+    parts = [_watches_everything_sql(), "s.milestone_id = m.id"]
+    parts += [_linked_sql(Milestone, name, "m") for name in ("instruments", "platforms", "topics")]
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _watches_commitment_sql() -> str:
+    """SQL true when subscription `s` watches commitment `c`'s status: everything, the
+    commitment itself, or one of its platforms. (Instruments, topics and milestones are
+    watched for their dates only.)"""
     parts = [
-        "(s.milestone_id IS NULL AND s.instrument_id IS NULL AND s.platform_id IS NULL"
-        " AND s.topic_id IS NULL)",
-        "s.milestone_id = m.id",
+        _watches_everything_sql(),
+        "s.commitment_id = c.id",
+        _linked_sql(Commitment, "platforms", "c"),
     ]
-    for name in ("instruments", "platforms", "topics"):
-        field = Milestone._meta.get_field(name)
-        through = field.remote_field.through
-        own, other = field.m2m_column_name(), field.m2m_reverse_name()
-        target = f"{field.related_model._meta.model_name}_id"
-        parts.append(
-            f"EXISTS (SELECT 1 FROM {_table(through)} t WHERE t.{own} = m.id"
-            f" AND t.{other} = s.{target})"
-        )
     return "(" + " OR ".join(parts) + ")"
 
 
@@ -116,10 +143,14 @@ def plan_day_reminders(*, at: dt.datetime, milestone: Milestone | None = None) -
         "m.date_precision = %s AND m.certainty = %s AND m.verification = %s "
         f"AND ({' OR '.join(windows)}){only}"
     )
+    # "On the day" is always on, whatever lead times were chosen: the day a watched date
+    # arrives is told to everyone watching it, once (the union gives each subscription one 0).
+    lead_times = (
+        f"(SELECT subscription_id, days FROM {_table(LeadTime)} WHERE days <> 0"
+        f" UNION ALL SELECT id, 0 FROM {_table(Subscription)})"
+    )
     sql = _insert_sql(
-        "%s, m.date, lt.days, %s",
-        f"JOIN {_table(LeadTime)} lt ON lt.subscription_id = s.id",
-        conditions,
+        "%s, m.date, lt.days, %s", f"JOIN {lead_times} lt ON lt.subscription_id = s.id", conditions
     )
     stamp = connection.ops.adapt_datetimefield_value(at)
     params = [
@@ -194,6 +225,44 @@ def plan_change_notices(*, at: dt.datetime) -> int:
         return cursor.rowcount
 
 
+def plan_status_notices(*, at: dt.datetime) -> int:
+    """Create one notice per subscriber watching a published commitment (itself, one of its
+    platforms, or everything) for each update that changed its status (a CommitmentUpdate with
+    the status it replaced, written through Commitment.record_update()) recorded after the
+    subscription was confirmed, up to `at` and within the grace window. One INSERT ... SELECT;
+    the unique key (subscription, update) makes a second notice impossible."""
+    stamp = connection.ops.adapt_datetimefield_value(at)
+    since = connection.ops.adapt_datetimefield_value(
+        at - dt.timedelta(days=settings.REMINDER_GRACE_DAYS)
+    )
+    sql = (
+        f"INSERT INTO {_table(Reminder)} (subscription_id, commitment_id, commitment_update_id,"
+        " kind, planned_for, lead_days, state, attempts, last_error, created_at, updated_at) "
+        f"SELECT s.id, c.id, cu.id, %s, cu.{connection.ops.quote_name('on')}, 0, %s, 0, '', %s, %s "
+        f"FROM {_table(Subscription)} s "
+        f"JOIN {_table(Subscriber)} sub ON sub.id = s.subscriber_id "
+        f"CROSS JOIN {_table(CommitmentUpdate)} cu "
+        f"JOIN {_table(Commitment)} c ON c.id = cu.commitment_id "
+        "WHERE s.confirmed_at IS NOT NULL AND sub.confirmed_at IS NOT NULL "
+        "AND sub.unsubscribed_at IS NULL AND c.status = %s AND cu.previous_status <> '' "
+        "AND cu.created_at > s.confirmed_at AND cu.created_at > %s AND cu.created_at <= %s "
+        f"AND {_watches_commitment_sql()} "
+        "ON CONFLICT DO NOTHING"
+    )
+    params = [
+        ReminderKind.STATUS_CHANGED,
+        ReminderState.PENDING,
+        stamp,
+        stamp,
+        Status.PUBLISHED,
+        since,
+        stamp,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
 def cancel_outdated(*, at: dt.datetime) -> int:
     """Cancel pending reminders that no longer hold: the date moved (Milestone.move_to()), is no
     longer day-exact, was unpublished, or the subscriber left. A moved date's new reminders are
@@ -234,7 +303,10 @@ def plan(*, at: dt.datetime) -> PlannerRun:
         released = release_stuck(at=at)
         cancelled = cancel_outdated(at=at)
         planned = (
-            plan_day_reminders(at=at) + plan_period_notices(at=at) + plan_change_notices(at=at)
+            plan_day_reminders(at=at)
+            + plan_period_notices(at=at)
+            + plan_change_notices(at=at)
+            + plan_status_notices(at=at)
         )
         queued = 0
         for batch in batches(subscribers_to_send(at=at), settings.REMINDER_BATCH_SIZE):

@@ -22,7 +22,14 @@ from django.db.models import F, Prefetch
 from django.template.loader import render_to_string
 
 from regulation.dates import Certainty, format_fuzzy
-from regulation.models import DateChange, Source, local_day
+from regulation.models import (
+    CommitmentUpdate,
+    DateChange,
+    DeliveryStatus,
+    Platform,
+    Source,
+    local_day,
+)
 from tracker.ics import calendar
 from tracker.links import absolute, manage_url, unsubscribe_url
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
@@ -70,11 +77,25 @@ def claim(subscriber_id: int, *, at: dt.datetime) -> uuid.UUID | None:
 
 def claimed_reminders(token: uuid.UUID) -> list[Reminder]:
     sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
+    platforms = Prefetch("commitment__platforms", queryset=Platform.objects.order_by("name"))
     return list(
         Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
-        .select_related("milestone", "subscription__subscriber", "date_change__source")
-        .prefetch_related(sources)
-        .order_by("milestone__date", "milestone_id", "-lead_days", "date_change__created_at")
+        .select_related(
+            "milestone",
+            "subscription__subscriber",
+            "date_change__source",
+            "commitment",
+            "commitment_update__evidence",
+        )
+        .prefetch_related(sources, platforms)
+        .order_by(
+            "milestone__date",
+            "milestone_id",
+            "-lead_days",
+            "date_change__created_at",
+            "commitment_id",
+            "commitment_update__created_at",
+        )
     )
 
 
@@ -87,6 +108,32 @@ def _change_text(change: DateChange) -> str:
     return f"Date changed: {old} → {new}{expected}"
 
 
+def _status_text(update: CommitmentUpdate) -> str:
+    old = DeliveryStatus(update.previous_status).label
+    return f"Status changed: {old} → {update.get_delivery_status_display()}"
+
+
+def _commitment_items(reminders: list[Reminder]) -> list[dict]:
+    """One entry per commitment: the changes of its status it has not been told of."""
+    items: dict[int, dict] = {}
+    for reminder in reminders:
+        if reminder.commitment_id is None:
+            continue
+        commitment = reminder.commitment
+        item = items.setdefault(
+            commitment.pk,
+            {
+                "commitment": commitment,
+                "url": absolute(commitment.get_absolute_url()),
+                "platforms": list(commitment.platforms.all()),
+                "updates": [],
+            },
+        )
+        update = reminder.commitment_update
+        item["updates"].append({"update": update, "text": _status_text(update)})
+    return list(items.values())
+
+
 def _items(reminders: list[Reminder], *, at: dt.datetime) -> list[dict]:
     """One entry per milestone: its reminders due now (two lead times due together make one
     line, not two) and the changes to its date it has not been told of."""
@@ -94,6 +141,8 @@ def _items(reminders: list[Reminder], *, at: dt.datetime) -> list[dict]:
     items: dict[int, dict] = {}
     for reminder in reminders:
         milestone = reminder.milestone
+        if milestone is None:
+            continue  # a commitment's status notice: _commitment_items()
         item = items.setdefault(
             milestone.pk,
             {
@@ -115,7 +164,18 @@ def _items(reminders: list[Reminder], *, at: dt.datetime) -> list[dict]:
     return list(items.values())
 
 
-def _subject(items: list[dict]) -> str:
+def _subject(items: list[dict], commitments: list[dict]) -> str:
+    if items and commitments:
+        count = len(items) + len(commitments)
+        return f"{count} updates on what you watch on the Online Safety Act tracker"
+    if len(commitments) > 1:
+        return f"{len(commitments)} commitments you watch on the Online Safety Act tracker"
+    if commitments:
+        commitment = commitments[0]["commitment"]
+        update = commitments[0]["updates"][-1]["update"]
+        summary = " ".join(commitment.summary.split())  # a subject is one line
+        summary = summary if len(summary) <= 60 else summary[:59] + "…"
+        return f"Status changed to {update.get_delivery_status_display()}: {summary}"
     if len(items) > 1:
         return f"{len(items)} dates you watch on the Online Safety Act tracker"
     item = items[0]
@@ -140,9 +200,11 @@ def build_message(
 ) -> EmailMultiAlternatives:
     """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file."""
     items = _items(reminders, at=at)
+    commitments = _commitment_items(reminders)
     unsubscribe = unsubscribe_url(subscriber)
     context = {
         "items": items,
+        "commitments": commitments,
         "unsubscribe_url": unsubscribe,
         "manage_url": manage_url(subscriber),
         "site_url": settings.SITE_URL,
@@ -153,7 +215,7 @@ def build_message(
     digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
     host = settings.SITE_URL.split("//", 1)[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
-        subject=_subject(items),
+        subject=_subject(items, commitments),
         body=render_to_string("tracker/email/reminders.txt", context),
         to=[subscriber.email],
         connection=connection,
@@ -167,8 +229,9 @@ def build_message(
     message.attach_alternative(
         render_to_string("tracker/email/reminders.html", context), "text/html"
     )
-    ics = calendar([item["milestone"] for item in items], at=at)
-    message.attach("online-safety-act-dates.ics", ics, "text/calendar")
+    if items:  # a calendar of the dates told of; a status notice has none
+        ics = calendar([item["milestone"] for item in items], at=at)
+        message.attach("online-safety-act-dates.ics", ics, "text/calendar")
     return message
 
 

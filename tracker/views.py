@@ -117,7 +117,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             ),
         )
         for subscription in subscriber.subscriptions.confirmed().select_related(
-            "milestone", "instrument", "platform", "topic"
+            "milestone", "instrument", "platform", "topic", "commitment"
         )
     ]
     context = {

@@ -249,3 +249,18 @@ def test_planning_takes_the_same_queries_for_three_subscribers_as_for_thirty(
     assert Reminder.objects.count() == 30
     assert few == many
     assert many[1] == 1  # one send batch queued, after commit
+
+
+def test_the_day_itself_is_always_told_once_whatever_lead_times_were_chosen():
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    seven_only = subscribe(milestone=milestone, lead_days=[7])
+    with_the_day = subscribe(milestone=milestone, lead_days=[7, 0])  # stored before it was a rule
+    none_chosen = subscribe(milestone=milestone, lead_days=[])
+
+    plan(at=london(2027, 3, 17, 10, 0))
+    plan(at=london(2027, 3, 17, 10, 5))
+
+    on_the_day = Reminder.objects.filter(kind=ReminderKind.DAY, lead_days=0)
+    assert sorted(on_the_day.values_list("subscription", flat=True)) == sorted(
+        [seven_only.pk, with_the_day.pk, none_chosen.pk]
+    )

@@ -21,6 +21,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from regulation.models import DeliveryStatus
+from tests.factories import make_commitment, make_platform, make_source
 from tests.tracker.reminders import (
     SinkHandler,
     SmtpServer,
@@ -29,7 +31,7 @@ from tests.tracker.reminders import (
     subscribe,
 )
 from tracker.celery import app
-from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
+from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber, Subscription
 from tracker.planner import plan
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -305,5 +307,44 @@ def test_a_date_moved_after_planning_sends_for_the_new_date_only(workers, smtp):
     _wait_for(
         lambda: day_reminder.get().state == ReminderState.SENT,
         "the reminder for the new date was not marked sent",
+        workers,
+    )
+
+
+def test_a_commitment_status_change_reaches_its_watchers_once_through_a_real_worker(workers, smtp):
+    platform = make_platform(name="PhotoShare")
+    commitment = make_commitment(platforms=[platform], summary="We will check every age.")
+    watcher = Subscription.request("watcher@example.org", lead_days=[], commitment=commitment)
+    watcher.confirm(at=timezone.now())
+    on_platform = subscribe(make_subscriber(), platform=platform)
+    make_subscriber(confirmed=False)  # asked for nothing it confirmed
+    subscribe(make_subscriber(confirmed=False), commitment=commitment)
+    evidence = make_source(title="PhotoShare blog", url="https://photoshare.example/blog")
+    commitment.record_update(
+        on=_today(), delivery_status=DeliveryStatus.DELIVERED, note="Live.", evidence=evidence
+    )
+    workers.start()
+
+    plan(at=timezone.now())
+    plan(at=timezone.now())
+
+    _wait_for(lambda: len(smtp.received) >= 2, "the watchers did not get their notices", workers)
+    time.sleep(1)  # time for a second copy, were there one
+    assert _recipients(smtp) == Counter({"watcher@example.org": 1, on_platform.subscriber.email: 1})
+    message = smtp.handler.to("watcher@example.org")[0]
+    assert message["Subject"] == "Status changed to Delivered: We will check every age."
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = message.get_body(("plain",)).get_content()
+    assert "Status changed: Announced → Delivered" in text
+    assert "https://photoshare.example/blog" in text
+    assert f"{SITE_URL}{commitment.get_absolute_url()}" in text
+    _wait_for(
+        lambda: (
+            Reminder.objects.filter(
+                kind=ReminderKind.STATUS_CHANGED, state=ReminderState.SENT
+            ).count()
+            == 2
+        ),
+        "the notices were not marked sent",
         workers,
     )

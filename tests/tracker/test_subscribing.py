@@ -11,6 +11,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
+from regulation.models import Status
+from tests.factories import make_commitment
 from tests.tracker.reminders import make_day_exact_milestone, make_subscriber, subscribe
 from tracker import links
 from tracker.models import Subscriber, Subscription
@@ -45,7 +47,9 @@ def test_the_form_works_without_javascript_and_offers_what_to_watch(client):
     assert '<form method="post"' in page
     assert "<script" not in page
     assert f'value="milestone:{milestone.pk}"' in page
-    assert page.count('type="checkbox"') == 5
+    # 30, 14, 7 and 1 days before: the day itself is always told, so it is no choice.
+    assert page.count('type="checkbox"') == 4
+    assert "the day itself, which you always get" in page
 
 
 def test_nothing_is_sent_until_the_confirmation_link_is_opened_and_posted(client):
@@ -100,11 +104,11 @@ def test_a_request_for_a_confirmed_address_changes_nothing_until_confirmed(clien
     subscriber = make_subscriber(email_address="known@example.org")
     existing = subscribe(subscriber, lead_days=[30])
 
-    ask(client, email="known@example.org", lead_days=[0])
+    ask(client, email="known@example.org", lead_days=[1])
     assert list(existing.lead_times.values_list("days", flat=True)) == [30]
 
     client.post(link_in(mail.outbox[0], "confirm"))
-    assert list(existing.lead_times.values_list("days", flat=True)) == [0]
+    assert list(existing.lead_times.values_list("days", flat=True)) == [1]
     assert Subscription.objects.count() == 1
 
 
@@ -147,7 +151,7 @@ def test_the_manage_page_changes_lead_times_and_stops_one_subscription(client):
     client.post(url, {"subscription": dropped.pk, "action": "delete"})
 
     assert page.status_code == 200
-    assert b"<h2>Every date on the timeline</h2>" in page.content
+    assert b"<h2>Every date on the timeline and every commitment&#x27;s status</h2>" in page.content
     assert list(kept.lead_times.values_list("days", flat=True)) == [1]
     assert list(subscriber.subscriptions.all()) == [kept]
 
@@ -160,3 +164,33 @@ def test_the_manage_page_of_one_address_cannot_change_another(client):
     client.post(url, {"subscription": theirs.pk, "action": "delete"})
 
     assert Subscription.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_commitment_is_watched_after_double_opt_in_and_managed_without_lead_times(client):
+    commitment = make_commitment(summary="We will verify every user's age.")
+    make_commitment(summary="A draft nobody may watch.", status=Status.DRAFT)
+
+    page = client.get(SUBSCRIBE, {"watch": f"commitment:{commitment.pk}"}).content.decode()
+    assert f'<option value="commitment:{commitment.pk}" selected>' in page
+    assert "A draft nobody may watch." not in page
+
+    ask(client, watch=f"commitment:{commitment.pk}", lead_days=())
+    [message] = mail.outbox
+    subscription = Subscription.objects.get()
+    assert (subscription.commitment, subscription.confirmed_at) == (commitment, None)
+    url = link_in(message, "confirm")
+    assert "We will verify every user" in client.get(url).content.decode()
+    assert Subscription.objects.get().confirmed_at is None
+
+    confirmed = client.post(url)
+    subscription.refresh_from_db()
+    assert subscription.confirmed_at is not None
+    assert "about the commitment" in confirmed.content.decode()
+    assert "We will verify every user" in confirmed.content.decode()
+
+    manage = reverse("reminders:manage", args=[links.manage_token(subscription.subscriber)])
+    shown = client.get(manage).content.decode()
+    assert "each time its status changes" in shown
+    assert 'type="checkbox"' not in shown
+    client.post(manage, {"subscription": subscription.pk, "action": "delete"})
+    assert not Subscription.objects.exists()
