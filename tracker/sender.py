@@ -265,9 +265,11 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         due = due_reminders(subscriber_ids, at=at)
         claimable = (
             Reminder.objects.claimable(at=at)
-            .filter(subscription__subscriber_id__in=subscriber_ids)
+            .filter(subscription__subscriber_id__in=list(due))
             .values("pk")
             .query.sql_with_params()
+            if due
+            else ("", [])
         )
         for subscriber_id in subscriber_ids:
             if subscriber_id not in due:
