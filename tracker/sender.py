@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db
 from django.db.models import F, Prefetch
 from django.template.loader import render_to_string
 
@@ -64,22 +65,14 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=base * random.uniform(0.5, 1.5)), LONGEST_WAIT)
 
 
-def claim(subscriber_id: int, *, at: dt.datetime) -> uuid.UUID | None:
-    """Move this subscriber's claimable rows to sending under a new claim; None if none moved."""
-    token = uuid.uuid4()
-    moved = (
-        Reminder.objects.claimable(at=at)
-        .filter(subscription__subscriber_id=subscriber_id)
-        .update(state=ReminderState.SENDING, claim=token, claimed_at=at, updated_at=at)
-    )
-    return token if moved else None
-
-
-def claimed_reminders(token: uuid.UUID) -> list[Reminder]:
+def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, list[Reminder]]:
+    """The batch's claimable reminders with what their e-mails show, read in one go (two queries
+    for the whole batch, not per subscriber), by subscriber. Reading claims nothing."""
     sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
     platforms = Prefetch("commitment__platforms", queryset=Platform.objects.order_by("name"))
-    return list(
-        Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
+    rows = (
+        Reminder.objects.claimable(at=at)
+        .filter(subscription__subscriber_id__in=subscriber_ids)
         .select_related(
             "milestone",
             "subscription__subscriber",
@@ -97,6 +90,39 @@ def claimed_reminders(token: uuid.UUID) -> list[Reminder]:
             "commitment_update__created_at",
         )
     )
+    by_subscriber: dict[int, list[Reminder]] = {}
+    for reminder in rows:
+        by_subscriber.setdefault(reminder.subscription.subscriber_id, []).append(reminder)
+    return by_subscriber
+
+
+def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.datetime):
+    """Move these rows from pending to sending under a new claim, those still claimable (the
+    conditional update: another sender, an unsubscribe or a moved date may have taken some).
+    Returns the claim and the rows it moved, in their order; (None, []) if none moved."""
+    token = uuid.uuid4()
+    field = Reminder._meta.get_field
+    table = db.ops.quote_name(Reminder._meta.db_table)
+    ids = [r.pk for r in reminders]
+    subquery, subquery_params = claimable
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
+            f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
+            "RETURNING id",
+            [
+                ReminderState.SENDING,
+                field("claim").get_db_prep_value(token, db),
+                field("claimed_at").get_db_prep_value(at, db),
+                field("updated_at").get_db_prep_value(at, db),
+                ReminderState.PENDING,
+                *ids,
+                *subquery_params,
+            ],
+        )
+        moved = {row[0] for row in cursor.fetchall()}
+    claimed = [r for r in reminders if r.pk in moved]
+    return (token, claimed) if claimed else (None, [])
 
 
 def _change_text(change: DateChange) -> str:
@@ -264,18 +290,19 @@ def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) 
     return state
 
 
-def send_to_subscriber(subscriber_id: int, connection, *, at: dt.datetime) -> tuple[str, int]:
+def send_to_subscriber(
+    reminders: list[Reminder], claimable: tuple[str, list], connection, *, at: dt.datetime
+) -> tuple[str, int]:
     """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders)."""
-    token = claim(subscriber_id, at=at)
+    token, reminders = claim(reminders, claimable, at=at)
     if token is None:
         return "none", 0  # another sender has them, or they were sent already
-    reminders = claimed_reminders(token)
     subscriber = reminders[0].subscription.subscriber
     try:
         build_message(subscriber, reminders, at=at, connection=connection).send()
     except OSError as error:  # smtplib.SMTPException is an OSError too
         state = mark_failed_attempt(token, error, at=at)
-        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
+        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
         lost = not isinstance(error, smtplib.SMTPException)
         if lost or isinstance(error, smtplib.SMTPServerDisconnected):
             raise ConnectionLost from error
@@ -296,8 +323,21 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         logger.warning("Sender: the mail server cannot be reached, nothing sent: %s", error)
         return result
     try:
+        # Read once for the batch; each subscriber's rows are still claimed one subscriber at a
+        # time, just before that subscriber's e-mail, by the same conditional update.
+        due = due_reminders(subscriber_ids, at=at)
+        claimable = (
+            Reminder.objects.claimable(at=at)
+            .filter(subscription__subscriber_id__in=list(due))
+            .values("pk")
+            .query.sql_with_params()
+            if due
+            else ("", [])
+        )
         for subscriber_id in subscriber_ids:
-            outcome, count = send_to_subscriber(subscriber_id, connection, at=at)
+            if subscriber_id not in due:
+                continue
+            outcome, count = send_to_subscriber(due[subscriber_id], claimable, connection, at=at)
             if outcome == ReminderState.SENT:
                 result.sent += 1
                 result.reminders += count
