@@ -113,10 +113,17 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def prefetches(self) -> list[Prefetch]:
         """One query per related list, whatever the page size; a linked draft stays hidden
         from clients that may not see drafts."""
-        related = [Prefetch("sources", queryset=Source.objects.order_by("key", "pk"))]
+        related = [
+            Prefetch(
+                "sources",
+                queryset=Source.objects.order_by("key", "pk"),
+                to_attr=s.prefetched_name("sources"),
+            )
+        ]
         for name in self.links:
             target = self.model._meta.get_field(name).related_model
-            related.append(Prefetch(name, queryset=visible(target, self.viewer())))
+            queryset = visible(target, self.viewer())
+            related.append(Prefetch(name, queryset=queryset, to_attr=s.prefetched_name(name)))
         return related
 
     def get_object(self) -> Model:
@@ -288,7 +295,7 @@ class RecordedAsOfMixin:
     def as_recorded(self, records: list[Model], moment: dt.datetime) -> list[Model]:
         """The page's records (instances rebuilt from their versions of then) with the sources
         each version cited, and their current links: a constant number of queries."""
-        prefetches = [p for p in self.prefetches() if p.prefetch_to != "sources"]
+        prefetches = [p for p in self.prefetches() if p.prefetch_through != "sources"]
         prefetch_related_objects(records, *prefetches)
         history = self.model.history.model
         cited = apps.get_model(history._meta.app_label, f"{history._meta.object_name}_sources")
