@@ -15,12 +15,31 @@ def page_size_limits() -> tuple[int, int]:
     return settings.API_PAGE_SIZE, settings.API_MAX_PAGE_SIZE
 
 
+def requested_page_size(request, default: int, maximum: int) -> int:
+    """The client's page_size, capped at maximum (an oversized request is capped, not refused);
+    a value that is not a whole number of at least 1 is a 400, on numbered and cursor pages
+    alike."""
+    raw = request.query_params.get("page_size")
+    if raw is None:
+        return default
+    try:
+        size = int(raw)
+    except ValueError:
+        raise ValidationError({"page_size": ["A whole number is required."]}) from None
+    if size < 1:
+        raise ValidationError({"page_size": ["Must be at least 1."]})
+    return min(size, maximum)
+
+
 class ChangeCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     invalid_cursor_message = "The cursor is not one this API gave out."
 
     def __init__(self) -> None:
         self.page_size, self.max_page_size = page_size_limits()
+
+    def get_page_size(self, request) -> int:
+        return requested_page_size(request, self.page_size, self.max_page_size)
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
         # The change time, then the id: a unique, unchanging order the cursor can resume from.
@@ -58,16 +77,7 @@ class RecordPagination(PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)  # past the end: 404
 
     def get_page_size(self, request) -> int:
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
-            return self.page_size
-        try:
-            size = int(raw)
-        except ValueError:
-            raise ValidationError({"page_size": ["A whole number is required."]}) from None
-        if size < 1:
-            raise ValidationError({"page_size": ["Must be at least 1."]})
-        return min(size, self.max_page_size)  # oversized requests are capped, not refused
+        return requested_page_size(request, self.page_size, self.max_page_size)
 
     def get_paginated_response(self, data) -> Response:
         if self.cursor is not None:

@@ -2,6 +2,7 @@
 with its precision, certainty and the words a reader should see."""
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db.models import Model
@@ -39,9 +40,29 @@ def lookup_value(record: Model) -> str:
     return record.key or str(record.pk)
 
 
+# Characters reverse() never escapes in a path: a lookup made only of them appears as it is.
+PLAIN_LOOKUP = re.compile(r"[A-Za-z0-9._~-]+")
+# Kept as it is by reverse(), and never part of a host name (Django refuses such hosts).
+PLACEHOLDER = "~lookup~"
+
+
 def api_url(record: Model, request) -> str:
+    """The record's address in the API, as reverse() writes it. A page links hundreds of
+    records: each type's address is reversed once per request and the lookup put in its place."""
     name = f"api:{record._meta.model_name}-detail"
-    return reverse(name, kwargs={"lookup": lookup_value(record)}, request=request)
+    value = lookup_value(record)
+    if request is None or not PLAIN_LOOKUP.fullmatch(value):
+        return reverse(name, kwargs={"lookup": value}, request=request)
+    templates = getattr(request, "_api_url_templates", None)
+    if templates is None:
+        templates = request._api_url_templates = {}
+    if name not in templates:
+        parts = reverse(name, kwargs={"lookup": PLACEHOLDER}, request=request).split(PLACEHOLDER)
+        templates[name] = tuple(parts) if len(parts) == 2 else None
+    template = templates[name]
+    if template is None:
+        return reverse(name, kwargs={"lookup": value}, request=request)
+    return f"{template[0]}{value}{template[1]}"
 
 
 def record_label(record: Model) -> str:
@@ -52,8 +73,27 @@ def record_label(record: Model) -> str:
     return str(record)
 
 
+def prefetched_name(relation: str) -> str:
+    """Where the API's views put a record's prefetched related records (a plain list: a
+    related manager and its queryset for every record of a page cost more than the rest)."""
+    return f"api_prefetched_{relation}"
+
+
+class PrefetchedListSerializer(serializers.ListSerializer):
+    """A many-to-many link list, read from the list the view prefetched when there is one."""
+
+    def get_attribute(self, instance: Model):
+        prefetched = instance.__dict__.get(prefetched_name(self.source))
+        if prefetched is not None:
+            return prefetched
+        return super().get_attribute(instance)
+
+
 class LinkSerializer(serializers.Serializer):
     """Another record, named by its natural key and its API address."""
+
+    class Meta:
+        list_serializer_class = PrefetchedListSerializer
 
     key = serializers.CharField(allow_null=True, help_text="The stable key, e.g. M21 or PC04.")
     slug = serializers.CharField(allow_null=True)
@@ -83,14 +123,18 @@ class FuzzyDateSerializer(serializers.Serializer):
     display = serializers.CharField(help_text="As a reader should see it: 'July 2026'.")
 
     def to_representation(self, instance: tuple[dt.date, str]) -> dict[str, Any]:
-        value, precision = instance
-        return {
-            "start": value.isoformat(),
-            "end": period_end(value, precision).isoformat(),
-            "precision": precision,
-            "iso": iso_fuzzy(value, precision),
-            "display": format_fuzzy(value, precision),
-        }
+        return fuzzy_date(*instance)
+
+
+def fuzzy_date(value: dt.date, precision: str) -> dict[str, Any]:
+    """FuzzyDateSerializer's answer, without building a serializer for each date."""
+    return {
+        "start": value.isoformat(),
+        "end": period_end(value, precision).isoformat(),
+        "precision": precision,
+        "iso": iso_fuzzy(value, precision),
+        "display": format_fuzzy(value, precision),
+    }
 
 
 class MilestoneDateSerializer(FuzzyDateSerializer):
@@ -99,13 +143,17 @@ class MilestoneDateSerializer(FuzzyDateSerializer):
     unverified = serializers.BooleanField(help_text="No cited source confirms the record.")
 
     def to_representation(self, instance: Milestone) -> dict[str, Any]:
-        return {
-            **super().to_representation((instance.date, instance.date_precision)),
-            "certainty": instance.certainty,
-            "label": instance.date_label,
-            "display": instance.date_display,
-            "unverified": instance.date_is_unverified,
-        }
+        return milestone_date(instance)
+
+
+def milestone_date(milestone: Milestone) -> dict[str, Any]:
+    return {
+        **fuzzy_date(milestone.date, milestone.date_precision),
+        "certainty": milestone.certainty,
+        "label": milestone.date_label,
+        "display": milestone.date_display,
+        "unverified": milestone.date_is_unverified,
+    }
 
 
 class SourceLinkSerializer(LinkSerializer):
@@ -130,13 +178,17 @@ class ConflictSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="The release's evidence and sources.")
 
     def to_representation(self, instance: SeedConflict) -> dict[str, Any]:
-        return {
-            "field": instance.field,
-            "record_value": instance.staff_value,
-            "release_value": instance.release_value,
-            "release": instance.release.name,
-            "reason": instance.reason,
-        }
+        return conflict_data(instance)
+
+
+def conflict_data(conflict: SeedConflict) -> dict[str, Any]:
+    return {
+        "field": conflict.field,
+        "record_value": conflict.staff_value,
+        "release_value": conflict.release_value,
+        "release": conflict.release.name,
+        "reason": conflict.reason,
+    }
 
 
 class ConflictsListSerializer(serializers.ListSerializer):
@@ -165,7 +217,7 @@ def attach_conflicts(records: list[PublicRecord]) -> None:
         record.open_conflicts = by_record[record.pk]
 
 
-class CitedSourcesSerializer(serializers.ListSerializer):
+class CitedSourcesSerializer(PrefetchedListSerializer):
     """The sources a record cites; as recorded at a past moment when the view has read them
     from the history (recorded_sources), else as they are now."""
 
@@ -207,7 +259,15 @@ class PublicRecordSerializer(serializers.ModelSerializer):
     @extend_schema_field(ConflictSerializer(many=True))
     def get_conflicts(self, record: PublicRecord) -> list[dict[str, Any]]:
         attach_conflicts([record])
-        return ConflictSerializer(record.open_conflicts, many=True).data
+        return [conflict_data(conflict) for conflict in record.open_conflicts]
+
+    def nested(self, serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+        """One serializer of a nested kind for the whole page (building a model serializer's
+        fields for every record would cost more than the rest of the record)."""
+        made = self.__dict__.setdefault("_nested", {})
+        if serializer_class not in made:
+            made[serializer_class] = serializer_class(context=self.context)
+        return made[serializer_class]
 
 
 def meta(model: type[Model], *fields: str) -> type:
@@ -278,7 +338,7 @@ class SourceSerializer(serializers.ModelSerializer):
     def get_published(self, source: Source) -> dict[str, Any] | None:
         if source.published_on is None:
             return None
-        return FuzzyDateSerializer((source.published_on, source.published_precision)).data
+        return fuzzy_date(source.published_on, source.published_precision)
 
 
 class InstrumentSerializer(PublicRecordSerializer):
@@ -328,13 +388,17 @@ class DateChangeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FuzzyDateSerializer)
     def get_old(self, change: DateChange) -> dict[str, Any]:
-        data = FuzzyDateSerializer((change.old_date, change.old_precision)).data
-        return {**data, "certainty": change.old_certainty}
+        return {
+            **fuzzy_date(change.old_date, change.old_precision),
+            "certainty": change.old_certainty,
+        }
 
     @extend_schema_field(FuzzyDateSerializer)
     def get_new(self, change: DateChange) -> dict[str, Any]:
-        data = FuzzyDateSerializer((change.new_date, change.new_precision)).data
-        return {**data, "certainty": change.new_certainty}
+        return {
+            **fuzzy_date(change.new_date, change.new_precision),
+            "certainty": change.new_certainty,
+        }
 
 
 class MilestoneSerializer(PublicRecordSerializer):
@@ -362,7 +426,7 @@ class MilestoneSerializer(PublicRecordSerializer):
 
     @extend_schema_field(MilestoneDateSerializer)
     def get_date(self, milestone: Milestone) -> dict[str, Any]:
-        return MilestoneDateSerializer(milestone).data
+        return milestone_date(milestone)
 
     @extend_schema_field(DateChangeSerializer(many=True))
     def get_date_changes(self, milestone: Milestone) -> list[dict[str, Any]]:
@@ -370,7 +434,8 @@ class MilestoneSerializer(PublicRecordSerializer):
         changes = getattr(milestone, "known_date_changes", None)
         if changes is None:
             changes = milestone.date_changes.all()
-        return DateChangeSerializer(changes, many=True, context=self.context).data
+        serializer = self.nested(DateChangeSerializer)
+        return [serializer.to_representation(change) for change in changes]
 
 
 class CommitmentUpdateSerializer(serializers.ModelSerializer):
@@ -383,7 +448,7 @@ class CommitmentUpdateSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(FuzzyDateSerializer)
     def get_date(self, update: CommitmentUpdate) -> dict[str, Any]:
-        return FuzzyDateSerializer((update.on, update.on_precision)).data
+        return fuzzy_date(update.on, update.on_precision)
 
 
 class CommitmentSerializer(PublicRecordSerializer):
@@ -415,7 +480,7 @@ class CommitmentSerializer(PublicRecordSerializer):
 
     @extend_schema_field(FuzzyDateSerializer)
     def get_made(self, commitment: Commitment) -> dict[str, Any]:
-        return FuzzyDateSerializer((commitment.made_on, commitment.made_on_precision)).data
+        return fuzzy_date(commitment.made_on, commitment.made_on_precision)
 
     @extend_schema_field(CommitmentUpdateSerializer(many=True))
     def get_updates(self, commitment: Commitment) -> list[dict[str, Any]]:
@@ -423,13 +488,14 @@ class CommitmentSerializer(PublicRecordSerializer):
         updates = getattr(commitment, "known_updates", None)
         if updates is None:
             updates = commitment.updates.all()
-        return CommitmentUpdateSerializer(updates, many=True, context=self.context).data
+        serializer = self.nested(CommitmentUpdateSerializer)
+        return [serializer.to_representation(update) for update in updates]
 
     @extend_schema_field(FuzzyDateSerializer(allow_null=True))
     def get_due(self, commitment: Commitment) -> dict[str, Any] | None:
         if commitment.due_on is None:
             return None
-        return FuzzyDateSerializer((commitment.due_on, commitment.due_precision)).data
+        return fuzzy_date(commitment.due_on, commitment.due_precision)
 
 
 class IndicatorSerializer(PublicRecordSerializer):

@@ -74,9 +74,28 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 class StableOrderingFilter(OrderingFilter):
     """A client's ordering, then the id: pages of a list ordered by a field many records share
-    must neither repeat nor skip a record."""
+    must neither repeat nor skip a record. An ordering the list does not offer is a 400 (not
+    silently the default order)."""
 
     def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw:
+            offered = {
+                name for name, _ in self.get_valid_fields(queryset, view, {"request": request})
+            }
+            unknown = [
+                t for t in (t.strip() for t in raw.split(",")) if t.lstrip("-") not in offered
+            ]
+            if unknown:
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Cannot order by {', '.join(repr(t) for t in unknown)}. Known: "
+                            + ", ".join(sorted(offered))
+                            + " (a leading - reverses)."
+                        ]
+                    }
+                )
         ordering = super().get_ordering(request, queryset, view)
         return [*ordering, "pk"] if ordering else ordering
 
@@ -113,15 +132,24 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def prefetches(self) -> list[Prefetch]:
         """One query per related list, whatever the page size; a linked draft stays hidden
         from clients that may not see drafts."""
-        related = [Prefetch("sources", queryset=Source.objects.order_by("key", "pk"))]
+        related = [
+            Prefetch(
+                "sources",
+                queryset=Source.objects.order_by("key", "pk"),
+                to_attr=s.prefetched_name("sources"),
+            )
+        ]
         for name in self.links:
             target = self.model._meta.get_field(name).related_model
-            related.append(Prefetch(name, queryset=visible(target, self.viewer())))
+            queryset = visible(target, self.viewer())
+            related.append(Prefetch(name, queryset=queryset, to_attr=s.prefetched_name(name)))
         return related
 
     def get_object(self) -> Model:
         queryset = self.filter_queryset_for_lookup(self.get_queryset())
         value = self.kwargs[self.lookup_url_kwarg]
+        if "\x00" in value:  # no record is named so (and PostgreSQL refuses to look)
+            raise Http404(f"No {self.model._meta.verbose_name} is known as {value!r}.")
         # Keys are upper case (M21) and slugs lower case, so they never name different records.
         match = Q(slug=value)
         if hasattr(self.model, "key"):
@@ -288,7 +316,7 @@ class RecordedAsOfMixin:
     def as_recorded(self, records: list[Model], moment: dt.datetime) -> list[Model]:
         """The page's records (instances rebuilt from their versions of then) with the sources
         each version cited, and their current links: a constant number of queries."""
-        prefetches = [p for p in self.prefetches() if p.prefetch_to != "sources"]
+        prefetches = [p for p in self.prefetches() if p.prefetch_through != "sources"]
         prefetch_related_objects(records, *prefetches)
         history = self.model.history.model
         cited = apps.get_model(history._meta.app_label, f"{history._meta.object_name}_sources")
@@ -542,6 +570,8 @@ class SourceViewSet(mixins.CreateModelMixin, RecordViewSet):
 
     def get_object(self) -> Model:
         value = self.kwargs[self.lookup_url_kwarg]
+        if "\x00" in value:
+            raise Http404(f"No source is known as {value!r}.")
         match = Q(key=value) | (Q(pk=int(value)) if value.isdigit() else Q(pk__in=[]))
         record = self.get_queryset().filter(match).order_by("key").first()
         if record is None:

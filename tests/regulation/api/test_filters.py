@@ -133,6 +133,15 @@ def test_page_sizes_are_capped(api, settings):
     assert (body["count"], len(body["results"])) == (4, 3)
 
 
+def test_cursor_page_sizes_are_capped_too(api, settings):
+    settings.API_MAX_PAGE_SIZE = 3
+    for _ in range(4):
+        make_milestone()
+    body = api.get("/api/v1/milestones/?ordering=updated_at&page_size=1000").json()
+    assert len(body["results"]) == 3
+    assert body["next"] is not None
+
+
 @pytest.mark.parametrize(
     "query, field",
     [
@@ -145,8 +154,15 @@ def test_page_sizes_are_capped(api, settings):
         ("page=two", "page"),
         ("page_size=-5", "page_size"),
         ("page_size=lots", "page_size"),
+        ("page_size=0", "page_size"),
+        # Cursor pages read page_size as numbered pages do: not silently the default.
+        ("ordering=updated_at&page_size=lots", "page_size"),
+        ("ordering=-updated_at&page_size=0", "page_size"),
         ("ordering=updated_at&cursor=not-a-cursor", "cursor"),
         ("cursor=abc", "cursor"),
+        # An ordering the list does not offer is refused, not silently the default order.
+        ("ordering=colour", "ordering"),
+        ("ordering=title,-colour", "ordering"),
     ],
 )
 def test_bad_input_is_a_400_naming_the_parameter(api, query, field):
@@ -154,3 +170,13 @@ def test_bad_input_is_a_400_naming_the_parameter(api, query, field):
     response = api.get(f"/api/v1/milestones/?{query}")
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/milestones/%00/", "/api/v1/commitments/pc%0004/", "/api/v1/sources/S%00/"]
+)
+def test_an_address_with_a_null_character_is_404_not_a_server_error(api, staff_api, path):
+    # PostgreSQL refuses NUL in text: the lookup must not reach it.
+    assert api.get(path).status_code == 404
+    if "sources" not in path:
+        assert staff_api.post(f"{path}publish/").status_code == 404
