@@ -1,0 +1,258 @@
+"""Reminders on the real stack when things go wrong: PostgreSQL, a real `celery worker`, real SMTP
+(aiosmtpd), and a Redis broker (the test's own `redis-server` where the broker must restart).
+
+The test plays Celery beat: it queues `tracker.tasks.plan_reminders`, and the worker runs the
+planner, which queues the send batches for the same worker, as in production. Where the moment
+matters the worker's clock is pinned (tests/tracker/pinned_worker.py), so the planner and the
+sender both read the pinned moment, not the test's.
+"""
+
+import asyncio
+import datetime as dt
+import email.utils
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from celery import Celery
+from django.db import connection
+from django.utils import timezone
+
+from tests.tracker.reminders import (
+    LONDON,
+    SinkHandler,
+    SmtpServer,
+    free_port,
+    london,
+    make_day_exact_milestone,
+    make_subscriber,
+    subscribe,
+)
+from tracker.celery import app
+from tracker.models import PlannerRun, Reminder, ReminderState
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+WORKER_START_SECONDS = 60
+DELIVERY_SECONDS = 60
+SITE_URL = "https://tracker.example.org"
+SEND_HOUR = 9
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if connection.vendor != "postgresql":
+        pytest.skip("the workers need a database another process can open (run `make test`)")
+    auth = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _shared_broker_url() -> str:
+    url = app.conf.broker_url
+    if not url.startswith("redis://"):
+        pytest.skip("the real-stack tests need the Redis broker (run `make test`)")
+    return url
+
+
+@dataclass
+class Stack:
+    """Workers on a queue of the test's own, and a beat of the test's hand on the same queue."""
+
+    broker_url: str
+    smtp: SmtpServer
+    tmp_path: Path
+    queue: str = field(default_factory=lambda: f"test-resilience-{uuid.uuid4().hex}")
+    processes: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A Celery app of the test's own: it only queues by name and pings, on this broker.
+        self.control = Celery("resilience-test", broker=self.broker_url, set_as_current=False)
+        self.control.conf.broker_connection_retry_on_startup = True
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": self.broker_url,
+            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",
+            "VAR_DIR": str(self.tmp_path / "var"),
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(self.smtp.port),
+            "EMAIL_TIMEOUT": "5",
+            "SITE_URL": SITE_URL,
+            "REMINDER_SEND_HOUR": str(SEND_HOUR),
+            **extra,
+        }
+
+    def start_worker(self, *, clock: dt.datetime | None = None, **extra_env: str):
+        """A `celery worker` process (its clock pinned to `clock` if given), once it consumes."""
+        number = len(self.processes) + 1
+        hostname = f"{self.queue}-{number}@localhost"
+        log_path = self.tmp_path / f"worker-{number}.log"
+        env = self.env(**extra_env)
+        launcher = ["-m", "celery"]
+        if clock is not None:
+            env["PINNED_CLOCK"] = clock.isoformat()
+            launcher = ["-m", "tests.tracker.pinned_worker"]
+        command = [
+            sys.executable,
+            *launcher,
+            *("-A", "tracker", "worker", "--loglevel=INFO", "--concurrency=1"),
+            *(f"--hostname={hostname}", "--without-gossip", "--without-mingle"),
+            "--without-heartbeat",
+        ]
+        with log_path.open("w") as log:
+            # A session of its own, so the test can kill the main process and its pool at once.
+            process = subprocess.Popen(
+                command,
+                cwd=BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.processes.append((process, log_path))
+        # The worker logs "ready" once it consumes from its queue. (A ping would not do for a
+        # worker whose clock is far from the test's: control messages carry an expiry time.)
+        self.wait_for(
+            lambda: process.poll() is not None or f"{hostname} ready." in log_path.read_text(),
+            "the worker did not start",
+            seconds=WORKER_START_SECONDS,
+        )
+        if process.poll() is not None:
+            pytest.fail(f"the worker stopped:\n{self.logs()}")
+        return process
+
+    def stop_workers(self) -> None:
+        for process, _ in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def beat(self) -> int:
+        """Queue one planner run, as beat does; returns how many runs there were before it."""
+        before = PlannerRun.objects.count()
+        self.control.send_task("tracker.tasks.plan_reminders", queue=self.queue)
+        return before
+
+    def planner_run(self) -> PlannerRun:
+        """Queue a planner run and wait until the worker has recorded it."""
+        before = self.beat()
+        self.wait_for(
+            lambda: PlannerRun.objects.count() > before, "the worker did not run the planner"
+        )
+        return PlannerRun.objects.order_by("-id").first()
+
+    def wait_for(self, condition: Callable[[], object], what: str, seconds=DELIVERY_SECONDS):
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} within {seconds} s\n{self.logs()}")
+            time.sleep(0.1)
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {path.name}\n{path.read_text()}" for _, path in self.processes)
+
+    def close(self) -> None:
+        self.stop_workers()
+        with self.control.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1)
+            client = conn.channel().client
+            client.delete(
+                self.queue, f"_kombu.binding.{self.queue}", f"_kombu.binding_permanent.{self.queue}"
+            )
+        self.control.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stack(transactional_db, smtp, tmp_path) -> Iterator[Stack]:
+    group = Stack(_shared_broker_url(), smtp, tmp_path)
+    try:
+        yield group
+    finally:
+        group.close()
+
+
+def _recipients(smtp: SmtpServer) -> Counter:
+    return Counter(address for r in smtp.received for address in r.envelope_to)
+
+
+def _sent_at(message) -> dt.datetime:
+    """The moment the sender put in the e-mail's Date header, in London."""
+    moment = email.utils.parsedate_to_datetime(message["Date"])
+    if moment.tzinfo is None:  # "-0000": the sender's clock in UTC (RFC 5322 3.3)
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(LONDON)
+
+
+# 1. Both DST change days: the configured local hour, not an hour early or late.
+
+DST_CHANGE_DAYS = [
+    pytest.param(dt.date(2026, 3, 29), id="clocks-go-forward"),
+    pytest.param(dt.date(2026, 10, 25), id="clocks-go-back"),
+]
+
+
+@pytest.mark.parametrize("day", DST_CHANGE_DAYS)
+def test_reminders_on_a_dst_change_day_go_out_at_the_local_send_hour(stack, smtp, day):
+    today = make_day_exact_milestone(date=day, title="Codes of practice in force")
+    tomorrow = make_day_exact_milestone(date=day + dt.timedelta(days=1), title="Fees regime")
+    reader = make_subscriber()
+    subscribe(reader, milestone=today, lead_days=[0])
+    subscribe(reader, milestone=tomorrow, lead_days=[1])
+    hour = london(day.year, day.month, day.day, SEND_HOUR)
+
+    # Minutes before the hour (an hour before it in UTC on one day, the same hour on the other).
+    early = stack.start_worker(clock=hour - dt.timedelta(minutes=3))
+    run = stack.planner_run()
+    assert run.started_at < hour, "the pinned worker took too long to start; run again"
+    assert run.started_at.astimezone(LONDON).date() == day
+    assert (run.planned, run.batches) == (0, 0)
+    assert not Reminder.objects.exists()
+    stack.stop_workers()
+    assert smtp.received == []
+
+    stack.start_worker(clock=hour)
+    run = stack.planner_run()
+    stack.wait_for(lambda: smtp.received, "no e-mail arrived")
+    stack.wait_for(
+        lambda: Reminder.objects.filter(state=ReminderState.SENT).count() == 2,
+        "the reminders were not marked sent",
+    )
+
+    assert early.poll() is not None
+    assert run.planned == 2
+    [received] = smtp.received
+    assert received.envelope_to == [reader.email]
+    assert received.message["Subject"] == "2 dates you watch on the Online Safety Act tracker"
+    sent = _sent_at(received.message)
+    assert (sent.date(), sent.hour) == (day, SEND_HOUR)
+    for reminder in Reminder.objects.all():
+        local = reminder.sent_at.astimezone(LONDON)
+        assert hour <= local < hour + dt.timedelta(minutes=5)
+        assert reminder.claimed_at <= reminder.sent_at
