@@ -215,7 +215,9 @@ def _subject(items: list[dict], commitments: list[dict]) -> str:
         return f"{what}: {milestone.title}"
     if item["period_notice"]:
         return f"Now: {milestone.date_text} – {milestone.title}"
-    if item["days_left"] <= 0:
+    if item["days_left"] < 0:  # sent late (a planner down across the due moment): not "today"
+        return f"On {milestone.date_text}: {milestone.title}"
+    if item["days_left"] == 0:
         return f"Today: {milestone.title}"
     days = "1 day" if item["days_left"] == 1 else f"{item['days_left']} days"
     return f"In {days}: {milestone.title}"

@@ -388,7 +388,15 @@ if REMINDER_SEND_HOUR > 23:
 # (no "30 days to go" after the deadline); within it, downtime makes a reminder late, never lost.
 REMINDER_GRACE_DAYS = env_int("REMINDER_GRACE_DAYS", 2, minimum=0)
 # A row a sender claimed and did not finish within this many seconds goes back to pending.
+# Longer than the task time limit: by the time a lease runs out its sender has been stopped for
+# good, so no row goes back to pending while a live sender may still send it.
 REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 10 * 60, minimum=30)
+if REMINDER_LEASE_SECONDS <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "REMINDER_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT "
+        f"({REMINDER_LEASE_SECONDS} <= {CELERY_TASK_TIME_LIMIT}), "
+        "or a sender still running could have its reminders sent by another"
+    )
 # Subscribers per send task (one SMTP connection each), attempts before a reminder fails.
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 200, minimum=1)
 REMINDER_MAX_ATTEMPTS = env_int("REMINDER_MAX_ATTEMPTS", 8, minimum=1)

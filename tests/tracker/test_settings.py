@@ -94,3 +94,18 @@ def test_every_task_beat_schedules_is_one_the_worker_knows():
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
 
     assert scheduled <= set(app.tasks), scheduled - set(app.tasks)
+
+
+def test_a_reminder_lease_within_the_task_time_limit_stops_start_up(tmp_path):
+    # A sender still running when its lease ran out would have its rows sent by another sender
+    # too: the lease must outlast the time limit that stops a task for good.
+    result = _import_settings(
+        tmp_path, SECRET_KEY="x", CELERY_TASK_TIME_LIMIT="300", REMINDER_LEASE_SECONDS="300"
+    )
+    assert result.returncode != 0
+    assert "REMINDER_LEASE_SECONDS must be longer than CELERY_TASK_TIME_LIMIT" in result.stderr
+
+    result = _import_settings(
+        tmp_path, SECRET_KEY="x", CELERY_TASK_TIME_LIMIT="300", REMINDER_LEASE_SECONDS="301"
+    )
+    assert result.returncode == 0, result.stderr
