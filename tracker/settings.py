@@ -444,3 +444,17 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": WEBHOOK_DISPATCH_SECONDS,
     },
 }
+
+# Webhook deliveries (tracker/webhooks/transport.py). Endpoints must be https and reach only public
+# internet addresses; allowing loopback (plain http to 127.0.0.1, ::1 and localhost included) is
+# for tests and local development only, never for production.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+# Seconds one delivery may take overall: resolving, connecting, sending and reading the answer.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+if WEBHOOK_TIMEOUT_SECONDS >= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "WEBHOOK_TIMEOUT_SECONDS must be less than CELERY_TASK_SOFT_TIME_LIMIT "
+        f"({CELERY_TASK_SOFT_TIME_LIMIT}), so a delivery ends before its task is interrupted"
+    )
+# Bytes of an endpoint's answer that are read (and kept for the delivery log); the rest is dropped.
+WEBHOOK_MAX_RESPONSE_BYTES = env_int("WEBHOOK_MAX_RESPONSE_BYTES", 64 * 1024, minimum=0)

@@ -1,0 +1,1 @@
+"""Webhooks: signed notifications to API clients' endpoints when records change."""
