@@ -133,13 +133,14 @@ def post(delivery: Delivery, *, at: dt.datetime) -> tuple[Outcome, "transport.Re
     except transport.RefusedAddress as error:
         # Where it leads is not for us to post to: the same answer every time.
         return Outcome(DeliveryState.FAILED, error=f"Refused address: {error}"), None
-    except (transport.TransportError, ValueError) as error:
-        if isinstance(error, ValueError):  # the address itself is not acceptable
-            return Outcome(DeliveryState.FAILED, error=f"Refused address: {error}"), None
+    except transport.InvalidURL as error:
+        return Outcome(DeliveryState.FAILED, error=f"Invalid address: {error}"), None
+    except transport.TransportError as error:  # timeouts, DNS and connection failures
         wait = retry_delay(delivery.attempts + 1)
-        return Outcome(
+        outcome = Outcome(
             DeliveryState.PENDING, error=f"{type(error).__name__}: {error}", wait=wait
-        ), None
+        )
+        return outcome, None
     return classify(response, delivery, at=at), response
 
 
