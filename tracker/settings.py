@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "InstrumentKindEnum": "regulation.models.InstrumentKind",
         "InstrumentStageEnum": "regulation.models.InstrumentStage",
         "MilestoneKindEnum": "regulation.models.MilestoneKind",
+        "WebhookEventTypeEnum": "tracker.webhooks.models.EventType",
+        "WebhookDeliveryStateEnum": "tracker.webhooks.models.DeliveryState",
     },
 }
 

@@ -6,6 +6,7 @@ test_webhooks_end_to_end.py.)"""
 import datetime as dt
 import logging
 import uuid
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -19,7 +20,13 @@ from rest_framework.test import APIClient
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from regulation.models import DeliveryStatus, Milestone
-from tests.factories import make_commitment, make_milestone, make_platform, make_source
+from tests.factories import (
+    make_commitment,
+    make_milestone,
+    make_observation,
+    make_platform,
+    make_source,
+)
 from tests.tracker.webhook_receiver import Receiver
 from tracker.webhooks import delivery as delivering
 from tracker.webhooks.events import plan_reached
@@ -169,6 +176,25 @@ def test_publishing_and_unpublishing_are_events(client_user):
     assert published.payload["record"]["title"] == milestone.title
     assert unpublished.type == EventType.RECORD_UNPUBLISHED
     assert set(unpublished.payload["record"]) == {"key", "slug", "label", "url"}
+
+
+def test_a_change_no_endpoint_wants_writes_nothing(client_user):
+    make_endpoint(client_user, events=[EventType.COMMITMENT_STATUS_CHANGED])
+    milestone = make_milestone(date=dt.date(2026, 7, 1), date_precision="day")
+
+    move(milestone)
+
+    assert not Event.objects.exists()
+
+
+def test_a_published_figure_is_delivered_as_the_api_writes_it(client_user):
+    make_endpoint(client_user, events=[EventType.RECORD_PUBLISHED])
+
+    observation = make_observation(status="published", value=Decimal("12.5"), unit="percent")
+
+    event = Event.objects.get()
+    assert event.payload["record_type"] == "observation"
+    assert event.payload["record"]["url"].endswith(f"/{observation.slug or observation.key}/")
 
 
 def test_an_endpoint_gets_only_the_events_and_records_it_asked_for(client_user):

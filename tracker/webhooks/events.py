@@ -8,12 +8,15 @@ and date.
 """
 
 import datetime as dt
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from rest_framework.utils.encoders import JSONEncoder
 
 from regulation import signals
 from regulation.api import serializers as api_serializers
@@ -112,27 +115,36 @@ def queue_deliveries(ids: list[int]) -> None:
 
 def record_event(
     event_type: str,
-    payload: dict[str, Any],
+    payload: Callable[[], dict[str, Any]],
     *,
-    about: dict[str, set[int]],
+    about: Callable[[], dict[str, set[int]]],
     once_key: str | None = None,
     at: dt.datetime | None = None,
 ) -> Event | None:
     """Write the event and a delivery to every active endpoint that wants it, in the current
-    transaction; queue the deliveries after it commits. With a `once_key` already used, nothing
-    is written and None is returned."""
+    transaction; queue the deliveries after it commits. `payload` and `about` (the record's
+    platforms, instruments and topics) are built only when some endpoint wants the event: a
+    change no one listens for costs one query. With a `once_key` already used, nothing is
+    written and None is returned."""
     at = at or timezone.now()
+    endpoints = [e for e in Endpoint.objects.active() if not e.events or event_type in e.events]
+    if endpoints:
+        related_to = about()
+        endpoints = [e for e in endpoints if e.wants(event_type, related_to)]
+    if not endpoints and once_key is None:
+        return None
+    # Stored as the API writes it (decimals, dates), so the body is the API's JSON.
+    data = json.loads(json.dumps(payload(), cls=JSONEncoder))
     with transaction.atomic():
         try:
             with transaction.atomic():  # a savepoint: a second `once` event fails alone
                 event = Event.objects.create(
-                    type=event_type, payload=payload, once_key=once_key, created_at=at
+                    type=event_type, payload=data, once_key=once_key, created_at=at
                 )
         except IntegrityError:
             if once_key is None:
                 raise
             return None
-        endpoints = [e for e in Endpoint.objects.active() if e.wants(event_type, about)]
         deliveries = Delivery.objects.bulk_create(
             [
                 Delivery(
@@ -160,18 +172,23 @@ def on_milestone_moved(sender, milestone: Milestone, change: DateChange, **kwarg
     when the date became confirmed (both, when a move confirms it). Drafts tell no one."""
     if not milestone.is_published:
         return
-    payload = {
-        "milestone": record_data(milestone),
-        "change": {
-            "old": _date(change.old_date, change.old_precision, change.old_certainty),
-            "new": _date(change.new_date, change.new_precision, change.new_certainty),
-            "reason": change.reason,
-            "announced_on": change.announced_on.isoformat() if change.announced_on else None,
-            "source": _source(change.source),
-        },
-        "links": links(milestone),
-    }
-    about = related(milestone)
+
+    def payload() -> dict[str, Any]:
+        return {
+            "milestone": record_data(milestone),
+            "change": {
+                "old": _date(change.old_date, change.old_precision, change.old_certainty),
+                "new": _date(change.new_date, change.new_precision, change.new_certainty),
+                "reason": change.reason,
+                "announced_on": change.announced_on.isoformat() if change.announced_on else None,
+                "source": _source(change.source),
+            },
+            "links": links(milestone),
+        }
+
+    def about() -> dict[str, set[int]]:
+        return related(milestone)
+
     moved = (change.old_date, change.old_precision) != (change.new_date, change.new_precision)
     confirmed = (
         change.new_certainty == Certainty.CONFIRMED and change.old_certainty != Certainty.CONFIRMED
@@ -187,46 +204,54 @@ def on_commitment_status_changed(
 ) -> None:
     if not commitment.is_published:
         return
-    payload = {
-        "commitment": record_data(commitment),
-        "old_status": old_status,
-        "new_status": commitment.delivery_status,
-        "update": {
-            "date": {
-                "date": update.on.isoformat(),
-                "precision": update.on_precision,
-                "text": format_fuzzy(update.on, update.on_precision),
+
+    def payload() -> dict[str, Any]:
+        return {
+            "commitment": record_data(commitment),
+            "old_status": old_status,
+            "new_status": commitment.delivery_status,
+            "update": {
+                "date": {
+                    "date": update.on.isoformat(),
+                    "precision": update.on_precision,
+                    "text": format_fuzzy(update.on, update.on_precision),
+                },
+                "delivery_status": update.delivery_status,
+                "note": update.note,
+                "evidence": _source(update.evidence),
             },
-            "delivery_status": update.delivery_status,
-            "note": update.note,
-            "evidence": _source(update.evidence),
-        },
-        "links": links(commitment),
-    }
-    record_event(EventType.COMMITMENT_STATUS_CHANGED, payload, about=related(commitment))
+            "links": links(commitment),
+        }
+
+    record_event(EventType.COMMITMENT_STATUS_CHANGED, payload, about=lambda: related(commitment))
 
 
 def on_published(sender, record: models.Model, **kwargs) -> None:
-    payload = {
-        "record_type": record._meta.model_name,
-        "record": record_data(record),
-        "links": links(record),
-    }
-    record_event(EventType.RECORD_PUBLISHED, payload, about=related(record))
+    def payload() -> dict[str, Any]:
+        return {
+            "record_type": record._meta.model_name,
+            "record": record_data(record),
+            "links": links(record),
+        }
+
+    record_event(EventType.RECORD_PUBLISHED, payload, about=lambda: related(record))
 
 
 def on_unpublished(sender, record: models.Model, **kwargs) -> None:
     """The record is a draft now: only what names it, not its content."""
-    payload = {
-        "record_type": record._meta.model_name,
-        "record": {
-            "key": getattr(record, "key", None),
-            "slug": getattr(record, "slug", None),
-            "label": api_serializers.record_label(record),
-            "url": api_serializers.api_url(record, SiteRequest()),
-        },
-    }
-    record_event(EventType.RECORD_UNPUBLISHED, payload, about=related(record))
+
+    def payload() -> dict[str, Any]:
+        return {
+            "record_type": record._meta.model_name,
+            "record": {
+                "key": getattr(record, "key", None),
+                "slug": getattr(record, "slug", None),
+                "label": api_serializers.record_label(record),
+                "url": api_serializers.api_url(record, SiteRequest()),
+            },
+        }
+
+    record_event(EventType.RECORD_UNPUBLISHED, payload, about=lambda: related(record))
 
 
 def connect() -> None:
@@ -269,15 +294,14 @@ def plan_reached(*, at: dt.datetime) -> int:
         key = reached_key(milestone)
         if key in done:
             continue
-        payload = {
-            "milestone": record_data(milestone),
-            "date": milestone.date.isoformat(),
-            "links": links(milestone),
-        }
         event = record_event(
             EventType.MILESTONE_REACHED,
-            payload,
-            about=related(milestone),
+            lambda milestone=milestone: {
+                "milestone": record_data(milestone),
+                "date": milestone.date.isoformat(),
+                "links": links(milestone),
+            },
+            about=lambda milestone=milestone: related(milestone),
             once_key=key,
             at=at,
         )
