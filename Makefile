@@ -87,3 +87,4 @@ bench: install
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) $(PY) bench/bench.py
 	$(TEST_ENV) $(PY) bench/load.py
+	$(TEST_ENV) $(PY) bench/webhooks.py
