@@ -7,6 +7,7 @@ delivery at a time: the figure is per worker process; workers add up.
 """
 
 import datetime as dt
+import logging
 import os
 import threading
 import time
@@ -49,6 +50,8 @@ def main() -> None:
     from tracker.webhooks import delivery as delivering
     from tracker.webhooks.models import Delivery, Endpoint, EventType
 
+    # One line per event and per delivery would drown the figures.
+    logging.getLogger("tracker.webhooks").setLevel(logging.WARNING)
     setup_test_environment()
     databases = setup_databases(verbosity=0, interactive=False)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
