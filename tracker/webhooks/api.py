@@ -171,7 +171,8 @@ class EndpointViewSet(
     serializer_class = EndpointSerializer
     permission_classes = [IsAuthenticated]
     pagination_class = RecordPagination
-    lookup_value_regex = "[0-9]+"
+    # Any segment: a malformed id is this API's JSON 404, not the site's HTML page.
+    lookup_value_regex = "[^/]+"
     queryset = Endpoint.objects.none()
 
     def get_queryset(self):
@@ -246,13 +247,15 @@ class EndpointViewSet(
     @action(
         detail=True,
         methods=["post"],
-        url_path=r"deliveries/(?P<delivery_id>[0-9]+)/redeliver",
+        url_path=r"deliveries/(?P<delivery_id>[^/]+)/redeliver",
         serializer_class=DeliverySerializer,
     )
     def redeliver(self, request, pk=None, delivery_id=None):
         """Post the delivery again, with the same webhook-id (a receiver that deduplicates by
         id will see it as the same message)."""
         endpoint = self.get_object()
+        if not str(delivery_id).isdigit():
+            raise NotFound("No such delivery for this endpoint.")
         deliveries = Delivery.objects.filter(endpoint=endpoint, pk=delivery_id)
         if not deliveries.exists():
             raise NotFound("No such delivery for this endpoint.")
