@@ -18,10 +18,11 @@ TEST_ENV := SECRET_KEY=test-only-secret-key SECURE_SSL_REDIRECT=false \
 DEV_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-true}
 # `make run`: DEBUG off with a secret key generated once into var/, served on plain http at
 # 127.0.0.1, so the https redirect, HSTS and secure-only cookies are off (production keeps them).
+# Webhooks may be delivered to this machine (a receiver on localhost) under `make run` only.
 RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-false} \
 	SECRET_KEY_FILE=$${SECRET_KEY_FILE:-$${VAR_DIR:-$(CURDIR)/var}/secret-key.txt} \
 	SECURE_SSL_REDIRECT=$${SECURE_SSL_REDIRECT:-false} SECURE_HSTS_SECONDS=$${SECURE_HSTS_SECONDS:-0} \
-	SECURE_COOKIES=$${SECURE_COOKIES:-false}
+	SECURE_COOKIES=$${SECURE_COOKIES:-false} WEBHOOK_ALLOW_LOOPBACK=$${WEBHOOK_ALLOW_LOOPBACK:-true}
 PORT ?= 8000
 
 .PHONY: install browsers run dev test lint format seed bench
@@ -88,3 +89,4 @@ bench: install
 	$(TEST_ENV) $(PY) bench/load.py
 	$(TEST_ENV) $(PY) bench/reminders.py
 	$(TEST_ENV) $(PY) bench/api.py
+	$(TEST_ENV) $(PY) bench/webhooks.py

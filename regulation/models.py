@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from regulation import signals
 from regulation.dates import (
     Certainty,
     Precision,
@@ -809,12 +810,16 @@ class PublicRecord(Timestamped):
         self.status = Status.PUBLISHED
         self.published_by, self.published_at = by, at or timezone.now()
         self.review_state, self.review_note = ReviewState.NONE, ""
-        save_as(self, by, update_fields=[*PUBLISHING_FIELDS, "updated_at"])
+        with transaction.atomic():
+            save_as(self, by, update_fields=[*PUBLISHING_FIELDS, "updated_at"])
+            signals.record_published.send(sender=type(self), record=self, by=by)
 
     def unpublish(self, by=None) -> None:
         self._check_may_publish(by)
         self.status = Status.DRAFT
-        save_as(self, by, update_fields=["status", "updated_at"])
+        with transaction.atomic():
+            save_as(self, by, update_fields=["status", "updated_at"])
+            signals.record_unpublished.send(sender=type(self), record=self, by=by)
 
     def submit_for_review(self, by=None) -> None:
         """A contributor asks an editor to publish the draft."""
@@ -1441,6 +1446,7 @@ class Milestone(PublicRecord):
             # The history of the milestone says why its date moved, not "Change reason: None".
             with change_reason(self, reason):
                 save_as(self, by)
+            signals.milestone_moved.send(sender=Milestone, milestone=self, change=change, by=by)
         return change
 
     def as_of(self, day: dt.date) -> Self:
@@ -1729,13 +1735,15 @@ class Commitment(PublicRecord):
                 # The update keeps the status it replaced: what a status-change notice tells
                 # (old -> new). An update that set no status (an earlier date recorded later)
                 # keeps none.
-                CommitmentUpdate.objects.filter(pk=latest.pk).update(
-                    previous_status=self.delivery_status
-                )
-                latest.previous_status = self.delivery_status
+                old_status = self.delivery_status
+                CommitmentUpdate.objects.filter(pk=latest.pk).update(previous_status=old_status)
+                latest.previous_status = old_status
                 self.delivery_status = latest.delivery_status
                 with change_reason(self, latest.reason):
                     save_as(self, by, update_fields=["delivery_status", "updated_at"])
+                signals.commitment_status_changed.send(
+                    sender=Commitment, commitment=self, old_status=old_status, update=latest, by=by
+                )
                 return latest
         return None
 

@@ -136,3 +136,7 @@ class FollowUpAdmin(ActionsNeedPermission, admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+# Webhook endpoints, events and deliveries.
+from tracker.webhooks import admin as webhooks_admin  # noqa: E402, F401

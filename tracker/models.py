@@ -597,3 +597,7 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.commitment or self.milestone} ({self.occasion})"
+
+
+# Webhook endpoints, events and deliveries (tracker/webhooks/), registered with this app.
+from tracker.webhooks.models import Delivery, DeliveryAttempt, Endpoint, Event  # noqa: E402, F401

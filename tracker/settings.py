@@ -345,6 +345,8 @@ SPECTACULAR_SETTINGS = {
         "InstrumentKindEnum": "regulation.models.InstrumentKind",
         "InstrumentStageEnum": "regulation.models.InstrumentStage",
         "MilestoneKindEnum": "regulation.models.MilestoneKind",
+        "WebhookEventTypeEnum": "tracker.webhooks.models.EventType",
+        "WebhookDeliveryStateEnum": "tracker.webhooks.models.DeliveryState",
     },
 }
 
@@ -419,6 +421,38 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
     if _cache_url
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+# Webhooks (tracker/webhooks/; README "Webhooks"). The dispatcher runs every
+# WEBHOOK_DISPATCH_SECONDS: it releases claims past WEBHOOK_LEASE_SECONDS, writes the
+# milestone.reached events and queues up to WEBHOOK_DISPATCH_LIMIT due deliveries.
+WEBHOOK_DISPATCH_SECONDS = env_int("WEBHOOK_DISPATCH_SECONDS", 15, minimum=1)
+WEBHOOK_DISPATCH_LIMIT = env_int("WEBHOOK_DISPATCH_LIMIT", 1000, minimum=1)
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 5 * 60, minimum=1)
+# A queued delivery whose task has not run after this long is queued again (its broker lost it).
+WEBHOOK_REQUEUE_SECONDS = env_int("WEBHOOK_REQUEUE_SECONDS", 5 * 60, minimum=1)
+# At most this many deliveries in flight per endpoint: a slow receiver holds up no one else.
+WEBHOOK_MAX_SENDING_PER_ENDPOINT = env_int("WEBHOOK_MAX_SENDING_PER_ENDPOINT", 4, minimum=1)
+# Retries: about WEBHOOK_RETRY_SECONDS, doubling with jitter, each wait at most
+# WEBHOOK_MAX_RETRY_WAIT_SECONDS, for WEBHOOK_RETRY_HOURS after the event.
+WEBHOOK_RETRY_SECONDS = env_int("WEBHOOK_RETRY_SECONDS", 30, minimum=1)
+WEBHOOK_MAX_RETRY_WAIT_SECONDS = env_int("WEBHOOK_MAX_RETRY_WAIT_SECONDS", 6 * 3600, minimum=1)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 72, minimum=1)
+# An endpoint whose attempts all failed, at least this many in a row over at least this many
+# hours, is disabled and its owner e-mailed.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env_int("WEBHOOK_DISABLE_AFTER_HOURS", 24, minimum=0)
+# After a rotation, the previous secret signs too for this many hours.
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
+# milestone.reached is announced up to this many days late (after downtime), never later.
+WEBHOOK_REACHED_GRACE_DAYS = env_int("WEBHOOK_REACHED_GRACE_DAYS", 2, minimum=0)
+# /healthz answers 503 when a due delivery has waited longer than this many seconds.
+WEBHOOK_BACKLOG_STALE_SECONDS = env_int("WEBHOOK_BACKLOG_STALE_SECONDS", 15 * 60, minimum=1)
+CELERY_BEAT_SCHEDULE |= {
+    "dispatch-webhooks": {
+        "task": "tracker.webhooks.tasks.dispatch_webhooks",
+        "schedule": WEBHOOK_DISPATCH_SECONDS,
+    },
 }
 
 # Webhook deliveries (tracker/webhooks/transport.py). Endpoints must be https and reach only public

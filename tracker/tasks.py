@@ -82,3 +82,7 @@ def prune_reminders() -> None:
 def check_published_sources() -> int:
     """Report (at ERROR) any published record citing no source (beat runs this every hour)."""
     return len(follow_up.check_published_sources())
+
+
+# The webhook tasks live with the webhooks; imported here so every worker registers them.
+from tracker.webhooks.tasks import deliver_webhook, dispatch_webhooks  # noqa: E402, F401

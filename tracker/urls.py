@@ -25,6 +25,8 @@ urlpatterns = [
     ),
     path("reminders/", include("tracker.reminder_urls")),
     path("healthz", healthz, name="healthz"),
+    # Webhooks belong to the tracker: their routes come before the knowledge base's API.
+    path("api/v1/", include("tracker.webhooks.api")),
     path("api/v1/", include("regulation.api.urls")),
     path("", include("regulation.urls")),
 ]

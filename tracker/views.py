@@ -156,19 +156,32 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database, the broker and the planner (run within three periods) are all
-    well; 503 naming what is not."""
+    """200 when the database, the broker, the planner (run within three periods) and the
+    webhook deliveries (none due for longer than WEBHOOK_BACKLOG_STALE_SECONDS) are all well;
+    503 naming what is not."""
     at = timezone.now()
     database = health.database_ok()
     planner = health.planner_health(at=at) if database else None
     last_run = planner.last.started_at if planner and planner.last else None
+    backlog = health.webhook_backlog(at=at) if database else None
     checks = {
         "database": database,
         "broker": health.broker_ok(),
         "planner": planner is not None and planner.is_alive,
+        "webhooks": backlog is not None and backlog.is_healthy,
     }
     body = {name: "ok" if ok else "failing" for name, ok in checks.items()}
     body["planner_last_run"] = last_run.isoformat() if last_run else None
+    body["webhook_backlog"] = (
+        {
+            "due": backlog.due,
+            "oldest_due_seconds": int(backlog.oldest_wait.total_seconds())
+            if backlog.oldest_wait is not None
+            else None,
+        }
+        if backlog is not None
+        else None
+    )
     response = JsonResponse(body, status=200 if all(checks.values()) else 503)
     response["Cache-Control"] = "no-store"
     return response
