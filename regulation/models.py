@@ -179,6 +179,12 @@ def publish_permissions(model_name: str) -> list[tuple[str, str]]:
     return [(f"publish_{model_name}", f"Can publish and unpublish {model_name}s")]
 
 
+def merge_permissions(model_name: str) -> list[tuple[str, str]]:
+    """The permission regulation.merging.merge() asks for: an editor's right to fold
+    duplicates into one record (which deletes the duplicates)."""
+    return [(f"merge_{model_name}", f"Can merge duplicate {model_name}s")]
+
+
 def needs_key(record: models.Model) -> bool:
     return record._state.adding and not record.key and bool(getattr(record, "key_series", ""))
 
@@ -876,7 +882,7 @@ class Organisation(PublicRecord):
     url_name = "regulation:organisation"
 
     class Meta:
-        permissions = publish_permissions("organisation")
+        permissions = [*publish_permissions("organisation"), *merge_permissions("organisation")]
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -930,7 +936,7 @@ class Platform(PublicRecord):
     url_name = "regulation:platform"
 
     class Meta:
-        permissions = publish_permissions("platform")
+        permissions = [*publish_permissions("platform"), *merge_permissions("platform")]
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -1006,6 +1012,7 @@ class Source(Timestamped):
 
     class Meta:
         ordering = ["key", "title"]
+        permissions = merge_permissions("source")
         constraints = [
             choices_check("published_precision", Precision),
             choices_check("kind", SourceKind),
@@ -1151,7 +1158,7 @@ class Instrument(PublicRecord):
     url_name = "regulation:instrument"
 
     class Meta:
-        permissions = publish_permissions("instrument")
+        permissions = [*publish_permissions("instrument"), *merge_permissions("instrument")]
         ordering = ["title"]
         constraints = [
             *public_record_checks(),
@@ -1218,7 +1225,7 @@ class Measure(PublicRecord):
     url_name = "regulation:measure"
 
     class Meta:
-        permissions = publish_permissions("measure")
+        permissions = [*publish_permissions("measure"), *merge_permissions("measure")]
         ordering = ["key", "title"]
         constraints = public_record_checks()
 
@@ -1295,7 +1302,7 @@ class Milestone(PublicRecord):
     url_name = "regulation:milestone"
 
     class Meta:
-        permissions = publish_permissions("milestone")
+        permissions = [*publish_permissions("milestone"), *merge_permissions("milestone")]
         ordering = list(CHRONOLOGICAL)
         indexes = [
             models.Index(fields=["status", "date_end"], name="milestone_status_end"),
@@ -1609,7 +1616,7 @@ class Commitment(PublicRecord):
     url_name = "regulation:commitment"
 
     class Meta:
-        permissions = publish_permissions("commitment")
+        permissions = [*publish_permissions("commitment"), *merge_permissions("commitment")]
         ordering = ["-made_on", "key"]
         constraints = [
             models.CheckConstraint(
@@ -1841,7 +1848,7 @@ class Indicator(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="indicators")
 
     class Meta:
-        permissions = publish_permissions("indicator")
+        permissions = [*publish_permissions("indicator"), *merge_permissions("indicator")]
         ordering = ["name"]
         constraints = [*public_record_checks(), choices_check("unit", Unit)]
 
