@@ -173,6 +173,10 @@ def merge(kept: models.Model, duplicates: Sequence[models.Model], *, reason: str
         plan = merge_plan(kept, duplicates)
         for duplicate in duplicates:
             _move(duplicate, kept)
+        if isinstance(kept, Commitment):
+            # The status follows the latest update, moved ones included (its own history entry,
+            # before the merge's, so the merge is the record's latest change).
+            kept.refresh_delivery_status(by=by)
         names = ", ".join(_name(d) for d in duplicates)
         with change_reason(kept, f"Merged {names} into this record: {reason}"):
             try:
@@ -180,8 +184,6 @@ def merge(kept: models.Model, duplicates: Sequence[models.Model], *, reason: str
                     save_as(kept, by)
             except IntegrityError as error:
                 raise MergeRefused(f"{_name(kept)} cannot take what was moved: {error}") from error
-        if isinstance(kept, Commitment):
-            kept.refresh_delivery_status(by=by)
         for duplicate in duplicates:
             duplicate._history_user = by
             with change_reason(duplicate, f"Merged into {_name(kept)}: {reason}"):

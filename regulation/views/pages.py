@@ -364,6 +364,7 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "regulation/organisation_detail.html", context)
 
 
+@follows_old_slugs
 @public_page
 def source_detail(request: HttpRequest, ref: str) -> HttpResponse:
     lookup = Q(key=ref) | Q(key__isnull=True, pk=int(ref)) if ref.isdigit() else Q(key=ref)
