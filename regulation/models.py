@@ -499,9 +499,16 @@ class MilestoneQuerySet(PublicQuerySet):
         today = local_day(at)
         return self.due_between(today, today + dt.timedelta(days=days))
 
-    def passed_unconfirmed(self, at: dt.datetime | dt.date | None = None):
-        """Expected dates whose whole period is over without being confirmed as happening."""
-        return self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+    def passed_unconfirmed(
+        self, at: dt.datetime | dt.date | None = None, *, since: dt.date | None = None
+    ):
+        """Expected dates whose whole period is over without being confirmed as happening (the
+        dashboard's list); with `since`, only those whose period ended on a day from since - 1,
+        so passed on a day from since (the staff e-mails' occasions in their window)."""
+        passed = self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+        if since is not None:
+            passed = passed.filter(date_end__gte=since - dt.timedelta(days=1))
+        return passed
 
     def known_by(self, day: dt.date):
         """Milestones the world could know of on day, by the facts' own dates: one is absent
@@ -532,9 +539,15 @@ class CommitmentQuerySet(PublicQuerySet):
         """Commitments announced by day (one known only to a month counts from its first day)."""
         return self.filter(made_on__lte=day)
 
-    def review_date_reached(self, at: dt.datetime | dt.date | None = None):
-        """Commitments whose review date has arrived: staff should check them for news."""
-        return self.filter(review_on__lte=local_day(at))
+    def review_date_reached(
+        self, at: dt.datetime | dt.date | None = None, *, since: dt.date | None = None
+    ):
+        """Commitments whose review date has arrived: staff should check them for news. With
+        `since`, only those whose review date arrived from that day (an e-mail's window)."""
+        reached = self.filter(review_on__lte=local_day(at))
+        if since is not None:
+            reached = reached.filter(review_on__gte=since)
+        return reached
 
     def quiet(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
         """Open commitments with no review date whose last news (the latest status update, or
