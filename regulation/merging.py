@@ -173,17 +173,17 @@ def merge(kept: models.Model, duplicates: Sequence[models.Model], *, reason: str
         plan = merge_plan(kept, duplicates)
         for duplicate in duplicates:
             _move(duplicate, kept)
-        if isinstance(kept, Commitment):
-            # The status follows the latest update, moved ones included (its own history entry,
-            # before the merge's, so the merge is the record's latest change).
-            kept.refresh_delivery_status(by=by)
         names = ", ".join(_name(d) for d in duplicates)
-        with change_reason(kept, f"Merged {names} into this record: {reason}"):
-            try:
-                with transaction.atomic():
+        try:
+            with transaction.atomic():
+                if isinstance(kept, Commitment):
+                    # The status follows the latest update, moved ones included (its own
+                    # history entry, before the merge's: the merge is the latest change).
+                    kept.refresh_delivery_status(by=by)
+                with change_reason(kept, f"Merged {names} into this record: {reason}"):
                     save_as(kept, by)
-            except IntegrityError as error:
-                raise MergeRefused(f"{_name(kept)} cannot take what was moved: {error}") from error
+        except IntegrityError as error:
+            raise MergeRefused(f"{_name(kept)} cannot take what was moved: {error}") from error
         for duplicate in duplicates:
             duplicate._history_user = by
             with change_reason(duplicate, f"Merged into {_name(kept)}: {reason}"):
