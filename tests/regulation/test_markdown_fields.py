@@ -16,6 +16,7 @@ from regulation.models import (
     Indicator,
     Instrument,
     Measure,
+    Observation,
     Organisation,
     Status,
     Topic,
@@ -55,6 +56,14 @@ def indicator() -> Indicator:
     indicator = make_indicator(status=Status.PUBLISHED)
     make_observation(indicator=indicator, status=Status.PUBLISHED)
     return indicator
+
+
+def disagreeing_observation() -> Observation:
+    """The statistics page shows an observation's notes where sources disagree."""
+    series = indicator()
+    observation = make_observation(indicator=series, status=Status.PUBLISHED)
+    observation.conflicts_with.add(make_observation(indicator=series, status=Status.PUBLISHED))
+    return observation
 
 
 # Each Markdown field: a published record showing it, and the page it is shown on.
@@ -99,7 +108,7 @@ FIELDS: dict[str, tuple[Callable[[], models.Model], Callable[[models.Model], str
     "indicator.method_note": (indicator, lambda r: r.get_absolute_url()),
     "indicator.notes": (indicator, lambda r: r.get_absolute_url()),
     "observation.notes": (
-        lambda: make_observation(indicator=indicator(), status=Status.PUBLISHED),
+        disagreeing_observation,
         lambda r: r.get_absolute_url(),
     ),
     "topic.description": (
