@@ -29,6 +29,7 @@ from simple_history.utils import get_history_model_for_model
 from regulation.admin_io import ExportAdmin, ImportAdmin
 from regulation.dates import format_fuzzy, period_start
 from regulation.follow_up import DEADLINE_DAYS
+from regulation.merging import MERGEABLE, MergeRefused, may_merge, merge, merge_plan
 from regulation.models import (
     PUBLISH_WITHOUT_SOURCE,
     Commitment,
@@ -214,7 +215,76 @@ class SendBackForm(forms.Form):
     )
 
 
-class PublicRecordAdmin(ExportAdmin, HistoryAdmin):
+class MergeForm(forms.Form):
+    kept = forms.ModelChoiceField(
+        queryset=None,
+        label="Keep this record",
+        widget=forms.RadioSelect,
+        empty_label=None,
+        help_text="The others are merged into it and deleted; their addresses redirect to it.",
+    )
+    reason = forms.CharField(
+        label="Why these are duplicates",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept in the history of the record you keep.",
+    )
+
+    def __init__(self, *args, records: QuerySet, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kept"].queryset = records
+
+
+class MergeDuplicates:
+    """The editors' "Merge duplicates" list action, for the types regulation.merging merges:
+    a confirmation page in the admin's layout says what each duplicate would hand over, the
+    editor chooses the record to keep and gives a reason, and merging.merge() does the rest.
+    Refused (403) to anyone without the type's merge permission, POSTs built by hand included
+    (ActionsNeedPermission), and by merge() itself."""
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if self.model not in MERGEABLE:
+            actions.pop("merge_selected", None)
+        return actions
+
+    def has_merge_permission(self, request: HttpRequest) -> bool:
+        return may_merge(self.model, request.user)
+
+    @admin.action(description="Merge selected duplicates into one", permissions=["merge"])
+    def merge_selected(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        records = queryset.order_by("pk")
+        if len(records) < 2:
+            self.message_user(request, "Select two or more duplicates to merge.", messages.ERROR)
+            return None
+        form = MergeForm(request.POST if "apply" in request.POST else None, records=records)
+        error = None
+        if form.is_valid():
+            kept = form.cleaned_data["kept"]
+            duplicates = [record for record in records if record.pk != kept.pk]
+            try:
+                merge(kept, duplicates, reason=form.cleaned_data["reason"], by=request.user)
+            except MergeRefused as refused:
+                error = refused.message
+            else:
+                names = "; ".join(str(d) for d in duplicates)
+                message = f"Merged {plural(len(duplicates))} into {kept}: {names}."
+                self.message_user(request, message, messages.SUCCESS)
+                return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Merge duplicate {self.opts.verbose_name_plural}",
+            "opts": self.opts,
+            "records": records,
+            "plan": merge_plan(records[0], records),
+            "form": form,
+            "error": error,
+            "action": "merge_selected",
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/regulation/merge.html", context)
+
+
+class PublicRecordAdmin(MergeDuplicates, ExportAdmin, HistoryAdmin):
     """Base admin for PublicRecord subclasses: the publishing rule, the review, actions and
     source counts. Only a user with the model's publish permission (an editor) changes what
     the public sees: the status is read-only to others, and the publish, unpublish and send
@@ -223,7 +293,13 @@ class PublicRecordAdmin(ExportAdmin, HistoryAdmin):
     form = PublicRecordForm
     formfield_overrides = URL_FIELDS
     readonly_fields = TIMESTAMPS
-    actions = ("submit_for_review", "publish_selected", "send_back", "unpublish_selected")
+    actions = (
+        "submit_for_review",
+        "publish_selected",
+        "send_back",
+        "unpublish_selected",
+        "merge_selected",
+    )
     list_per_page = 50
 
     class Media:
@@ -397,8 +473,9 @@ class PlatformAdmin(PublicRecordAdmin):
 
 
 @admin.register(Source)
-class SourceAdmin(ImportAdmin, HistoryAdmin):
+class SourceAdmin(MergeDuplicates, ImportAdmin, HistoryAdmin):
     list_display = ("__str__", "publisher_name", "date_display", "origin", "kind")
+    actions = ("merge_selected",)
     list_filter = ("origin", "kind", "published_precision")
     search_fields = ("key", "title", "publisher_name", "url", "quote")
     autocomplete_fields = ("publisher",)

@@ -180,6 +180,12 @@ def publish_permissions(model_name: str) -> list[tuple[str, str]]:
     return [(f"publish_{model_name}", f"Can publish and unpublish {model_name}s")]
 
 
+def merge_permissions(model_name: str) -> list[tuple[str, str]]:
+    """The permission regulation.merging.merge() asks for: an editor's right to fold
+    duplicates into one record (which deletes the duplicates)."""
+    return [(f"merge_{model_name}", f"Can merge duplicate {model_name}s")]
+
+
 def needs_key(record: models.Model) -> bool:
     return record._state.adding and not record.key and bool(getattr(record, "key_series", ""))
 
@@ -494,9 +500,16 @@ class MilestoneQuerySet(PublicQuerySet):
         today = local_day(at)
         return self.due_between(today, today + dt.timedelta(days=days))
 
-    def passed_unconfirmed(self, at: dt.datetime | dt.date | None = None):
-        """Expected dates whose whole period is over without being confirmed as happening."""
-        return self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+    def passed_unconfirmed(
+        self, at: dt.datetime | dt.date | None = None, *, since: dt.date | None = None
+    ):
+        """Expected dates whose whole period is over without being confirmed as happening (the
+        dashboard's list); with `since`, only those whose period ended on a day from since - 1,
+        so passed on a day from since (the staff e-mails' occasions in their window)."""
+        passed = self.filter(certainty=Certainty.EXPECTED, date_end__lt=local_day(at))
+        if since is not None:
+            passed = passed.filter(date_end__gte=since - dt.timedelta(days=1))
+        return passed
 
     def known_by(self, day: dt.date):
         """Milestones the world could know of on day, by the facts' own dates: one is absent
@@ -527,9 +540,15 @@ class CommitmentQuerySet(PublicQuerySet):
         """Commitments announced by day (one known only to a month counts from its first day)."""
         return self.filter(made_on__lte=day)
 
-    def review_date_reached(self, at: dt.datetime | dt.date | None = None):
-        """Commitments whose review date has arrived: staff should check them for news."""
-        return self.filter(review_on__lte=local_day(at))
+    def review_date_reached(
+        self, at: dt.datetime | dt.date | None = None, *, since: dt.date | None = None
+    ):
+        """Commitments whose review date has arrived: staff should check them for news. With
+        `since`, only those whose review date arrived from that day (an e-mail's window)."""
+        reached = self.filter(review_on__lte=local_day(at))
+        if since is not None:
+            reached = reached.filter(review_on__gte=since)
+        return reached
 
     def quiet(self, at: dt.datetime | dt.date | None = None, days: int | None = None):
         """Open commitments with no review date whose last news (the latest status update, or
@@ -881,7 +900,7 @@ class Organisation(PublicRecord):
     url_name = "regulation:organisation"
 
     class Meta:
-        permissions = publish_permissions("organisation")
+        permissions = [*publish_permissions("organisation"), *merge_permissions("organisation")]
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -935,7 +954,7 @@ class Platform(PublicRecord):
     url_name = "regulation:platform"
 
     class Meta:
-        permissions = publish_permissions("platform")
+        permissions = [*publish_permissions("platform"), *merge_permissions("platform")]
         ordering = ["name"]
         constraints = [
             *public_record_checks(),
@@ -1011,6 +1030,7 @@ class Source(Timestamped):
 
     class Meta:
         ordering = ["key", "title"]
+        permissions = merge_permissions("source")
         constraints = [
             choices_check("published_precision", Precision),
             choices_check("kind", SourceKind),
@@ -1156,7 +1176,7 @@ class Instrument(PublicRecord):
     url_name = "regulation:instrument"
 
     class Meta:
-        permissions = publish_permissions("instrument")
+        permissions = [*publish_permissions("instrument"), *merge_permissions("instrument")]
         ordering = ["title"]
         constraints = [
             *public_record_checks(),
@@ -1223,7 +1243,7 @@ class Measure(PublicRecord):
     url_name = "regulation:measure"
 
     class Meta:
-        permissions = publish_permissions("measure")
+        permissions = [*publish_permissions("measure"), *merge_permissions("measure")]
         ordering = ["key", "title"]
         constraints = public_record_checks()
 
@@ -1300,7 +1320,7 @@ class Milestone(PublicRecord):
     url_name = "regulation:milestone"
 
     class Meta:
-        permissions = publish_permissions("milestone")
+        permissions = [*publish_permissions("milestone"), *merge_permissions("milestone")]
         ordering = list(CHRONOLOGICAL)
         indexes = [
             models.Index(fields=["status", "date_end"], name="milestone_status_end"),
@@ -1615,7 +1635,7 @@ class Commitment(PublicRecord):
     url_name = "regulation:commitment"
 
     class Meta:
-        permissions = publish_permissions("commitment")
+        permissions = [*publish_permissions("commitment"), *merge_permissions("commitment")]
         ordering = ["-made_on", "key"]
         constraints = [
             models.CheckConstraint(
@@ -1876,7 +1896,7 @@ class Indicator(PublicRecord):
     topics = models.ManyToManyField(Topic, blank=True, related_name="indicators")
 
     class Meta:
-        permissions = publish_permissions("indicator")
+        permissions = [*publish_permissions("indicator"), *merge_permissions("indicator")]
         ordering = ["name"]
         constraints = [*public_record_checks(), choices_check("unit", Unit)]
 

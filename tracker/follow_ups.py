@@ -17,7 +17,6 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from regulation.dates import Certainty
 from regulation.models import Commitment, Milestone
 from tracker.links import absolute
 from tracker.models import FollowUp, FollowUpKind, ReminderState
@@ -35,9 +34,10 @@ def plan_follow_ups(*, at: dt.datetime) -> int:
     """Create the follow-ups whose occasion arrived by `at` (within the grace window): a few
     queries whatever the number of records; the unique constraints make a repeat a no-op."""
     first, last = _window(at)
+    # The dashboard's own questions (regulation's querysets), asked of the window's days.
     rows = [
         FollowUp(kind=FollowUpKind.REVIEW_DUE, commitment_id=pk, occasion=day, created_at=at)
-        for pk, day in Commitment.objects.filter(review_on__range=(first, last)).values_list(
+        for pk, day in Commitment.objects.review_date_reached(last, since=first).values_list(
             "pk", "review_on"
         )
     ]
@@ -48,10 +48,7 @@ def plan_follow_ups(*, at: dt.datetime) -> int:
         .values_list("pk", "due_on")
     ]
     # An expected date has passed once the day after its period's last day arrives.
-    passed = Milestone.objects.filter(
-        certainty=Certainty.EXPECTED,
-        date_end__range=(first - dt.timedelta(days=1), last - dt.timedelta(days=1)),
-    )
+    passed = Milestone.objects.passed_unconfirmed(last, since=first)
     rows += [
         FollowUp(kind=FollowUpKind.EXPECTED_PASSED, milestone_id=pk, occasion=day, created_at=at)
         for pk, day in passed.values_list("pk", "date_end")

@@ -9,6 +9,10 @@ from tracker.views import healthz
 admin.site.site_header = "Online Safety Act tracker"
 admin.site.site_title = "OSA tracker admin"
 admin.site.index_title = "Knowledge base and tracking"
+# Django's side bar of every app and model takes a quarter of a 1280 px window, so the lists
+# (beside their filters) would scroll sideways and hide status, verification and sources. The
+# index and the breadcrumbs lead everywhere it did.
+admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("admin/", admin.site.urls),

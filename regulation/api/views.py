@@ -166,7 +166,8 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     def publish_record(self, request: Request) -> Response:
         record = self.get_object()
         try:
-            record.publish()
+            # Credited to the token's user; publish() checks the permission itself as well.
+            record.publish(by=request.user)
         except DjangoValidationError as error:
             raise as_field_errors(error, "sources") from None
         return Response(self.get_serializer(self.get_object()).data)
@@ -342,7 +343,9 @@ class PublishableViewSet(RecordViewSet):
     """A public record that staff may publish through the API, as in the admin."""
 
     def get_write_permissions(self) -> dict[str, list[str]]:
-        return {"publish": [f"regulation.change_{self.model._meta.model_name}"]}
+        # Publishing is the editors' right, as in the admin: change and publish permissions.
+        name = self.model._meta.model_name
+        return {"publish": [f"regulation.change_{name}", self.model.publish_permission()]}
 
     @property
     def write_permissions(self) -> dict[str, list[str]]:

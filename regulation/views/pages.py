@@ -364,12 +364,18 @@ def organisation_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "regulation/organisation_detail.html", context)
 
 
+@follows_old_slugs
 @public_page
 def source_detail(request: HttpRequest, ref: str) -> HttpResponse:
     lookup = Q(key=ref) | Q(key__isnull=True, pk=int(ref)) if ref.isdigit() else Q(key=ref)
     source = Source.objects.public().filter(lookup).select_related("publisher").first()
     if source is None:
-        raise Http404("No such source.")
+        # A source merged into another answers at the kept one's address.
+        pk = SlugRedirect.objects.target(Source, ref)
+        moved = Source.objects.public().filter(pk=pk).first() if pk else None
+        if moved is None:
+            raise Http404("No such source.")
+        raise Moved(moved.get_absolute_url())
     citing = [
         (model._meta.verbose_name_plural, model.objects.published().filter(sources=source))
         for model in public_models()

@@ -6,6 +6,7 @@ installs (CHROMIUM, /usr/bin/chromium by default). Without it the tests fail and
 missing browser must not pass as a skipped suite.
 """
 
+import importlib
 import os
 import socket
 import subprocess
@@ -22,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.backends.base.creation import TEST_DATABASE_PREFIX
@@ -58,6 +59,9 @@ class Login:
 
 # A member of staff who may add, change and publish knowledge records (see `staff`).
 STAFF = Login("e2e-staff", "a-long-browser-test-password")
+# Members of the groups the data migration creates (see `contributor` and `editor`).
+CONTRIBUTOR = Login("e2e-contributor", "a-long-contributor-test-password")
+EDITOR = Login("e2e-editor", "a-long-editor-test-password")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -227,12 +231,43 @@ def _load_seed_and_staff() -> None:
     load_seed(applied_by="browser tests")
     staff = User.objects.create_user(STAFF.username, password=STAFF.password, is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(content_type__app_label="regulation"))
+    contributor_group, editor_group = _roles()
+    for login, group in ((CONTRIBUTOR, contributor_group), (EDITOR, editor_group)):
+        user = User.objects.create_user(login.username, password=login.password, is_staff=True)
+        user.groups.add(group)
+
+
+def _roles() -> tuple[Group, Group]:
+    """The Contributor and Editor groups as the data migration made them. A transactional test
+    earlier in the run empties every table, groups included (the browser tests run last): then
+    they are made again from the migration's own list of a contributor's permissions."""
+    roles = importlib.import_module("regulation.migrations.0013_contributor_and_editor_groups")
+    knowledge = Permission.objects.filter(content_type__app_label="regulation")
+    contributor, created = Group.objects.get_or_create(name="Contributor")
+    if created:
+        contributor.permissions.set(knowledge.filter(codename__in=roles.CONTRIBUTOR))
+    editor, created = Group.objects.get_or_create(name="Editor")
+    if created:
+        editor.permissions.set(knowledge)
+    return contributor, editor
 
 
 @pytest.fixture
 def staff(site_data) -> Login:
     """The login of a member of staff with every permission on the knowledge records."""
     return STAFF
+
+
+@pytest.fixture
+def contributor_login(site_data) -> Login:
+    """The login of a member of the Contributor group: drafts, sources, no publishing."""
+    return CONTRIBUTOR
+
+
+@pytest.fixture
+def editor_login(site_data) -> Login:
+    """The login of a member of the Editor group: publishes what contributors submit."""
+    return EDITOR
 
 
 @pytest.fixture

@@ -1,10 +1,12 @@
 """Staff in a real browser: signing in through the admin's own form reaches the admin index."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page
 
+from regulation.models import Milestone
 from tests.e2e.browser import (
     WCAG_22_AA,
     axe_violations,
@@ -64,3 +66,65 @@ def test_the_admin_login_fits_a_320px_screen(page: Page):
     page.set_viewport_size({"width": 320, "height": 640})
     page.goto("/admin/login/")
     assert sideways_overflow(page) == 0
+
+
+# The columns an editor decides by, which must be on screen without scrolling sideways.
+DECIDING_COLUMNS = ("status", "verification", "source_count")
+
+
+@pytest.mark.parametrize("path", ["/admin/regulation/commitment/", "/admin/regulation/milestone/"])
+def test_the_lists_fit_1280px_with_status_verification_and_sources_in_view(
+    page: Page, staff: Login, path: str
+):
+    log_in(page, staff.username, staff.password)
+    page.goto(path)
+    assert sideways_overflow(page) == 0
+    width = page.viewport_size["width"]
+    for column in DECIDING_COLUMNS:
+        header = page.locator(f"#result_list thead th.column-{column}")
+        box = header.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= width, column
+    # The table itself does not scroll inside its box either.
+    assert page.locator("#changelist .results").evaluate("e => e.scrollWidth <= e.clientWidth")
+
+
+LONG_TITLE = (
+    "Ofcom publishes its statement on the additional safety measures for user-to-user "
+    "services, including livestreaming protections for children, proactive technology to "
+    "detect grooming and terrorism content, and crisis response protocols for services "
+    "whose features are used to spread illegal content quickly during a major incident"
+)
+
+
+def test_a_long_title_does_not_run_under_the_page_s_buttons(page: Page, staff: Login, query):
+    milestone = query(lambda: Milestone.objects.create(title=LONG_TITLE, date=dt.date(2026, 12, 1)))
+    try:
+        log_in(page, staff.username, staff.password)
+        page.goto(f"/admin/regulation/milestone/{milestone.pk}/change/")
+        overlaps = page.evaluate(
+            """() => {
+                const tools = [...document.querySelectorAll('.object-tools a')]
+                    .map(a => a.getBoundingClientRect());
+                const range = document.createRange();
+                const hits = [];
+                for (const heading of document.querySelectorAll('#content h1, #content h2')) {
+                    range.selectNodeContents(heading);
+                    for (const line of range.getClientRects()) {
+                        for (const tool of tools) {
+                            if (line.left < tool.right && tool.left < line.right &&
+                                line.top < tool.bottom && tool.top < line.bottom) {
+                                hits.push(heading.textContent.slice(0, 40));
+                            }
+                        }
+                    }
+                }
+                return hits;
+            }"""
+        )
+        assert page.locator(".object-tools a").count() >= 1
+        assert overlaps == []
+        assert sideways_overflow(page) == 0
+        # The title field shows the whole title on several lines.
+        assert page.locator("textarea#id_title").input_value() == LONG_TITLE
+    finally:
+        query(lambda: Milestone.objects.filter(pk=milestone.pk).delete())

@@ -309,7 +309,27 @@ def prepare(write: Write, record: models.Model, root: Client) -> tuple[str, dict
     data = {"action": write.action, "_selected_action": [record.pk], "post": "yes"}
     if write.action == "send_back":  # the note its own page asks for
         data |= {"apply": "yes", "note": "Cite the primary source."}
+    if write.action == "merge_selected":  # a duplicate, the record to keep and why
+        data |= {
+            "_selected_action": [record.pk, duplicate_of(record).pk],
+            "apply": "yes",
+            "kept": record.pk,
+            "reason": "Entered twice.",
+        }
     return reverse(f"{name}_changelist"), data
+
+
+def duplicate_of(record: models.Model) -> models.Model:
+    """A new draft copy of the record (its unique values left to be made afresh), to merge."""
+    duplicate = record._meta.model._default_manager.get(pk=record.pk)
+    duplicate.pk, duplicate._state.adding = None, True
+    for field in record._meta.concrete_fields:
+        if field.unique and not field.primary_key:
+            setattr(duplicate, field.attname, None if field.null else "")
+    if hasattr(duplicate, "status"):
+        duplicate.status = Status.DRAFT
+    duplicate.save()
+    return duplicate
 
 
 def superuser_may(write: Write, record: models.Model, superuser: User) -> bool:
@@ -364,6 +384,7 @@ def test_the_walk_covers_django_s_admins_and_every_history_and_action():
     assert (Milestone, "revert", "") in kinds
     assert (Source, "revert", "") in kinds
     assert (Commitment, "action", "publish_selected") in kinds
+    assert (Source, "action", "merge_selected") in kinds
     assert (Heartbeat, "action", "delete_selected") in kinds
 
 

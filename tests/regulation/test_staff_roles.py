@@ -9,6 +9,7 @@ so the refusal must be on the request, not only in the page).
 import datetime as dt
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import PermissionDenied
 from django.test import Client
@@ -353,3 +354,15 @@ def test_a_contributor_may_delete_a_draft():
 
     assert response.status_code == 302
     assert not Milestone.objects.filter(pk=draft.pk).exists()
+
+
+def test_no_list_edits_the_status_in_bulk():
+    """Bulk edits of the status go through the list actions only, which ask for the publish
+    permission and call publish() / unpublish(): no list offers the status as an editable
+    column (list_editable saves with the form's value and no such check)."""
+    for model in public_models():
+        model_admin = admin.site._registry[model]
+        assert "status" not in model_admin.list_editable, model
+        changes_status = {"publish_selected", "unpublish_selected"}
+        actions = {name for _, name, _ in model_admin._get_base_actions()}
+        assert changes_status <= actions, model

@@ -4,7 +4,7 @@ methods, so the API refuses exactly what the admin refuses."""
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from knox.models import AuthToken
 
 from regulation.models import Commitment, Milestone, Status
@@ -127,6 +127,26 @@ def test_publishing_without_a_source_is_refused_as_in_the_admin(staff_api):
     assert "source" in response.json()["sources"][0]
     uncited.refresh_from_db()
     assert uncited.status == Status.DRAFT
+
+
+def test_a_contributor_token_may_not_publish(records):
+    """The Contributor group may change a milestone, not publish it: the API refuses as the
+    admin does (the change permission alone is not enough)."""
+    contributor = User.objects.create_user("contributor", "c@example.org", is_staff=True)
+    contributor.groups.add(Group.objects.get(name="Contributor"))
+    draft = records["draft"]
+    response = token_client(contributor).post(f"/api/v1/milestones/{draft.slug}/publish/")
+    assert response.status_code == 403
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT
+
+
+def test_publishing_through_the_api_records_who_published(staff_api, editor, records):
+    draft = records["draft"]
+    assert staff_api.post(f"/api/v1/milestones/{draft.slug}/publish/").status_code == 200
+    draft.refresh_from_db()
+    assert draft.published_by == editor
+    assert draft.history.latest().history_user == editor
 
 
 def test_publishing_a_cited_draft_makes_it_public(staff_api, api, records):
