@@ -46,7 +46,7 @@ def take_merge_back(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regulation', '0013_contributor_and_editor_groups'),
+        ("regulation", "0014_commitment_update_previous_status"),
     ]
 
     operations = [
