@@ -308,22 +308,21 @@ def plan(*, at: dt.datetime) -> PlannerRun:
             + plan_change_notices(at=at)
             + plan_status_notices(at=at)
         )
-        run = PlannerRun.objects.create(
-            started_at=at,
-            finished_at=timezone.now(),
-            planned=planned,
-            cancelled=cancelled,
-            released=released,
-            batches=0,
-        )
     # Once the rows are committed, the ids stream from the database a batch at a time, each
     # batch queued as it comes: memory stays one batch, whatever the number of subscribers.
     queued = 0
     for batch in batches(subscribers_to_send(at=at), settings.REMINDER_BATCH_SIZE):
         enqueue_on_commit(send_reminders, args=[batch])
         queued += 1
-    run.batches = queued
-    run.save(update_fields=["batches"])
+    # Recorded once everything is queued, so a run is never seen with its batches still to come.
+    run = PlannerRun.objects.create(
+        started_at=at,
+        finished_at=timezone.now(),
+        planned=planned,
+        cancelled=cancelled,
+        released=released,
+        batches=queued,
+    )
     logger.info(
         "Planner: %d reminders planned, %d cancelled, %d released from a dead sender, "
         "%d send batches queued",

@@ -30,6 +30,7 @@ TASK_SECONDS = 2.0
 SHORT_LIMITS = {
     "CELERY_TASK_SOFT_TIME_LIMIT": "4",
     "CELERY_TASK_TIME_LIMIT": "5",
+    "WEBHOOK_TIMEOUT_SECONDS": "3",  # a delivery must end within the soft time limit
     "CELERY_VISIBILITY_TIMEOUT": "6",
 }
 
