@@ -19,8 +19,10 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import F, Prefetch
-from django.template.loader import render_to_string
+from django.template.loader import get_template
+from django.utils.html import escape
 
 from regulation.dates import Certainty, format_fuzzy
 from regulation.models import (
@@ -96,16 +98,52 @@ def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, li
     return by_subscriber
 
 
+# The claimable-rows subquery is compiled once per batch for this placeholder subscriber id and
+# given each subscriber's own id when it runs (no real id is negative).
+PLACEHOLDER_SUBSCRIBER = -7_355_608
+
+
+def claimable_sql(*, at: dt.datetime) -> tuple[str, list]:
+    """The SQL of one subscriber's claimable reminders' ids, its subscriber id a placeholder."""
+    sql, params = (
+        Reminder.objects.claimable(at=at)
+        .filter(subscription__subscriber_id=PLACEHOLDER_SUBSCRIBER)
+        .values("pk")
+        .query.sql_with_params()
+    )
+    if list(params).count(PLACEHOLDER_SUBSCRIBER) != 1:
+        raise RuntimeError("the claimable subquery does not take the subscriber id once")
+    return sql, list(params)
+
+
+@contextlib.contextmanager
+def quick_commit():
+    """A transaction whose commit does not wait for PostgreSQL to flush its log to disk: the
+    change is at once committed and seen by everyone, and survives a crash of this worker; only
+    a crash of the database server itself in the next fraction of a second could undo it (see
+    README, "What is guaranteed"). Other databases commit as usual."""
+    with transaction.atomic():
+        if db.vendor == "postgresql":
+            with db.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        yield
+
+
 def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.datetime):
     """Move these rows from pending to sending under a new claim, those still claimable (the
     conditional update: another sender, an unsubscribe or a moved date may have taken some).
-    Returns the claim and the rows it moved, in their order; (None, []) if none moved."""
+    `claimable` is claimable_sql(). Returns the claim and the rows it moved, in their order;
+    (None, []) if none moved."""
     token = uuid.uuid4()
     field = Reminder._meta.get_field
     table = db.ops.quote_name(Reminder._meta.db_table)
     ids = [r.pk for r in reminders]
+    subscriber_id = reminders[0].subscription.subscriber_id
     subquery, subquery_params = claimable
-    with db.cursor() as cursor:
+    subquery_params = [
+        subscriber_id if param == PLACEHOLDER_SUBSCRIBER else param for param in subquery_params
+    ]
+    with quick_commit(), db.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
             f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
@@ -221,28 +259,84 @@ def _subject(items: list[dict], commitments: list[dict]) -> str:
     return f"In {days}: {milestone.title}"
 
 
-def build_message(
-    subscriber: Subscriber, reminders: list[Reminder], *, at: dt.datetime, connection=None
-) -> EmailMultiAlternatives:
-    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file."""
+# Stand-ins for a subscriber's own links in a body rendered once for many subscribers: no
+# template output can contain them by chance (they are new for each process).
+_MANAGE = f"manage-link-{uuid.uuid4().hex}"
+_UNSUBSCRIBE = f"unsubscribe-link-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Rendered:
+    """What an e-mail says, rendered once for every subscriber told the same things."""
+
+    subject: str
+    text: str  # with _MANAGE and _UNSUBSCRIBE for the subscriber's links
+    html: str  # likewise
+    ics: str | None
+
+
+def _content_key(reminders: list[Reminder]) -> tuple:
+    """What decides an e-mail's content apart from its subscriber's links: the rows it tells of.
+    Within one batch (one read of the database, one moment) the same key gives the same text."""
+    return tuple(
+        (
+            r.kind,
+            r.milestone_id,
+            r.date_change_id,
+            r.commitment_id,
+            r.commitment_update_id,
+        )
+        for r in reminders
+    )
+
+
+def _render(reminders: list[Reminder], *, at: dt.datetime) -> Rendered:
     items = _items(reminders, at=at)
     commitments = _commitment_items(reminders)
-    unsubscribe = unsubscribe_url(subscriber)
     context = {
         "items": items,
         "commitments": commitments,
-        "unsubscribe_url": unsubscribe,
-        "manage_url": manage_url(subscriber),
+        "unsubscribe_url": _UNSUBSCRIBE,
+        "manage_url": _MANAGE,
         "site_url": settings.SITE_URL,
     }
+    return Rendered(
+        subject=_subject(items, commitments),
+        text=get_template("tracker/email/reminders.txt").render(context),
+        html=get_template("tracker/email/reminders.html").render(context),
+        # A calendar of the dates told of; a status notice has none.
+        ics=calendar([item["milestone"] for item in items], at=at) if items else None,
+    )
+
+
+def build_message(
+    subscriber: Subscriber,
+    reminders: list[Reminder],
+    *,
+    at: dt.datetime,
+    connection=None,
+    rendered: dict | None = None,
+) -> EmailMultiAlternatives:
+    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file.
+
+    `rendered`, a dict kept for one batch, holds each distinct content rendered once, so that
+    subscribers told the same things share one rendering; only their links differ."""
+    key = _content_key(reminders)
+    content = rendered.get(key) if rendered is not None else None
+    if content is None:
+        content = _render(reminders, at=at)
+        if rendered is not None:
+            rendered[key] = content
+    unsubscribe = unsubscribe_url(subscriber)
+    manage = manage_url(subscriber)
     # The same reminders always give the same Message-ID: should a crash make the sender send
     # a message again, mail software can recognise the copy.
     ids = ",".join(str(r.pk) for r in sorted(reminders, key=lambda r: r.pk))
     digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
     host = settings.SITE_URL.split("//", 1)[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
-        subject=_subject(items, commitments),
-        body=render_to_string("tracker/email/reminders.txt", context),
+        subject=content.subject,
+        body=content.text.replace(_MANAGE, manage).replace(_UNSUBSCRIBE, unsubscribe),
         to=[subscriber.email],
         connection=connection,
         headers={
@@ -252,24 +346,23 @@ def build_message(
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(
-        render_to_string("tracker/email/reminders.html", context), "text/html"
-    )
-    if items:  # a calendar of the dates told of; a status notice has none
-        ics = calendar([item["milestone"] for item in items], at=at)
-        message.attach("online-safety-act-dates.ics", ics, "text/calendar")
+    html = content.html.replace(_MANAGE, escape(manage)).replace(_UNSUBSCRIBE, escape(unsubscribe))
+    message.attach_alternative(html, "text/html")
+    if content.ics is not None:
+        message.attach("online-safety-act-dates.ics", content.ics, "text/calendar")
     return message
 
 
 def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
-    return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
-        state=ReminderState.SENT,
-        sent_at=at,
-        attempts=F("attempts") + 1,
-        last_error="",
-        claim=None,
-        updated_at=at,
-    )
+    with quick_commit():
+        return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
+            state=ReminderState.SENT,
+            sent_at=at,
+            attempts=F("attempts") + 1,
+            last_error="",
+            claim=None,
+            updated_at=at,
+        )
 
 
 def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) -> str:
@@ -291,15 +384,24 @@ def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) 
 
 
 def send_to_subscriber(
-    reminders: list[Reminder], claimable: tuple[str, list], connection, *, at: dt.datetime
+    reminders: list[Reminder],
+    claimable: tuple[str, list],
+    connection,
+    *,
+    at: dt.datetime,
+    rendered: dict | None = None,
 ) -> tuple[str, int]:
-    """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders)."""
+    """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders).
+    `rendered`: the batch's renderings, as for build_message()."""
     token, reminders = claim(reminders, claimable, at=at)
     if token is None:
         return "none", 0  # another sender has them, or they were sent already
     subscriber = reminders[0].subscription.subscriber
     try:
-        build_message(subscriber, reminders, at=at, connection=connection).send()
+        message = build_message(
+            subscriber, reminders, at=at, connection=connection, rendered=rendered
+        )
+        message.send()
     except OSError as error:  # smtplib.SMTPException is an OSError too
         state = mark_failed_attempt(token, error, at=at)
         logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
@@ -326,18 +428,14 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         # Read once for the batch; each subscriber's rows are still claimed one subscriber at a
         # time, just before that subscriber's e-mail, by the same conditional update.
         due = due_reminders(subscriber_ids, at=at)
-        claimable = (
-            Reminder.objects.claimable(at=at)
-            .filter(subscription__subscriber_id__in=list(due))
-            .values("pk")
-            .query.sql_with_params()
-            if due
-            else ("", [])
-        )
+        claimable = claimable_sql(at=at) if due else ("", [])
+        rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
         for subscriber_id in subscriber_ids:
             if subscriber_id not in due:
                 continue
-            outcome, count = send_to_subscriber(due[subscriber_id], claimable, connection, at=at)
+            outcome, count = send_to_subscriber(
+                due[subscriber_id], claimable, connection, at=at, rendered=rendered
+            )
             if outcome == ReminderState.SENT:
                 result.sent += 1
                 result.reminders += count
