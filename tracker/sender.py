@@ -9,17 +9,21 @@ runs out; they are then sent again (see README, "What is guaranteed").
 
 import contextlib
 import datetime as dt
+import email.policy
 import hashlib
 import logging
 import random
+import re
 import smtplib
 import uuid
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection as db
-from django.db import transaction
 from django.db.models import F, Prefetch
 from django.template.loader import get_template
 from django.utils.html import escape
@@ -117,16 +121,23 @@ def claimable_sql(*, at: dt.datetime) -> tuple[str, list]:
 
 
 @contextlib.contextmanager
-def quick_commit():
-    """A transaction whose commit does not wait for PostgreSQL to flush its log to disk: the
-    change is at once committed and seen by everyone, and survives a crash of this worker; only
-    a crash of the database server itself in the next fraction of a second could undo it (see
-    README, "What is guaranteed"). Other databases commit as usual."""
-    with transaction.atomic():
-        if db.vendor == "postgresql":
-            with db.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+def quick_commits():
+    """For the batch, commits that do not wait for PostgreSQL to flush its log to disk: each
+    claim and mark is at once committed and seen by everyone, and survives a crash of this
+    worker; only a crash of the database server itself within a fraction of a second of a
+    commit could undo it (see README, "What is guaranteed"). Other databases commit as usual."""
+    if db.vendor != "postgresql":
         yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        # Back to the default for whatever this connection runs next (a connection already
+        # broken has nothing left to reset).
+        with contextlib.suppress(Exception), db.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
 
 
 def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.datetime):
@@ -143,7 +154,7 @@ def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.date
     subquery_params = [
         subscriber_id if param == PLACEHOLDER_SUBSCRIBER else param for param in subquery_params
     ]
-    with quick_commit(), db.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
             f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
@@ -259,10 +270,15 @@ def _subject(items: list[dict], commitments: list[dict]) -> str:
     return f"In {days}: {milestone.title}"
 
 
-# Stand-ins for a subscriber's own links in a body rendered once for many subscribers: no
-# template output can contain them by chance (they are new for each process).
-_MANAGE = f"manage-link-{uuid.uuid4().hex}"
-_UNSUBSCRIBE = f"unsubscribe-link-{uuid.uuid4().hex}"
+# Stand-ins for what differs between subscribers told the same things: their links in a body
+# rendered once for them all, and in the flattened e-mail their address and Message-ID too. No
+# template output can contain them by chance (they are new for each process); the links and the
+# address are longer than any real one they stand for (see _plain()).
+_STANDIN_LENGTH = 400
+_MANAGE = f"manage-link-{uuid.uuid4().hex}".ljust(_STANDIN_LENGTH, "m")
+_UNSUBSCRIBE = f"unsubscribe-link-{uuid.uuid4().hex}".ljust(_STANDIN_LENGTH, "u")
+_ADDRESS = f"address-{uuid.uuid4().hex}".ljust(200, "a") + "@example.invalid"
+_DIGEST = uuid.uuid4().hex  # 32 hex digits, as a real Message-ID's digest
 
 
 @dataclass
@@ -273,6 +289,10 @@ class Rendered:
     text: str  # with _MANAGE and _UNSUBSCRIBE for the subscriber's links
     html: str  # likewise
     ics: str | None
+    # The whole e-mail flattened to bytes with the stand-ins, and the Date line it was made with;
+    # made on first use (see message_bytes()).
+    raw: bytes | None = None
+    date: bytes = b""
 
 
 def _content_key(reminders: list[Reminder]) -> tuple:
@@ -309,35 +329,32 @@ def _render(reminders: list[Reminder], *, at: dt.datetime) -> Rendered:
     )
 
 
-def build_message(
-    subscriber: Subscriber,
-    reminders: list[Reminder],
-    *,
-    at: dt.datetime,
-    connection=None,
-    rendered: dict | None = None,
-) -> EmailMultiAlternatives:
-    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file.
-
-    `rendered`, a dict kept for one batch, holds each distinct content rendered once, so that
-    subscribers told the same things share one rendering; only their links differ."""
+def _content(reminders: list[Reminder], *, at: dt.datetime, rendered: dict | None) -> Rendered:
+    """The rendering of these reminders, from the batch's `rendered` if it has it already."""
     key = _content_key(reminders)
     content = rendered.get(key) if rendered is not None else None
     if content is None:
         content = _render(reminders, at=at)
         if rendered is not None:
             rendered[key] = content
-    unsubscribe = unsubscribe_url(subscriber)
-    manage = manage_url(subscriber)
-    # The same reminders always give the same Message-ID: should a crash make the sender send
-    # a message again, mail software can recognise the copy.
+    return content
+
+
+def _message_id(reminders: list[Reminder]) -> str:
+    """The same reminders always give the same Message-ID: should a crash make the sender send
+    a message again, mail software can recognise the copy."""
     ids = ",".join(str(r.pk) for r in sorted(reminders, key=lambda r: r.pk))
-    digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
+    return hashlib.sha256(ids.encode()).hexdigest()[:32]
+
+
+def _assemble(
+    content: Rendered, *, address: str, manage: str, unsubscribe: str, digest: str, connection
+) -> EmailMultiAlternatives:
     host = settings.SITE_URL.split("//", 1)[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
         subject=content.subject,
         body=content.text.replace(_MANAGE, manage).replace(_UNSUBSCRIBE, unsubscribe),
-        to=[subscriber.email],
+        to=[address],
         connection=connection,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
@@ -353,16 +370,116 @@ def build_message(
     return message
 
 
-def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
-    with quick_commit():
-        return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
-            state=ReminderState.SENT,
-            sent_at=at,
-            attempts=F("attempts") + 1,
-            last_error="",
-            claim=None,
-            updated_at=at,
+def build_message(
+    subscriber: Subscriber,
+    reminders: list[Reminder],
+    *,
+    at: dt.datetime,
+    connection=None,
+    rendered: dict | None = None,
+) -> EmailMultiAlternatives:
+    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file.
+
+    `rendered`, a dict kept for one batch, holds each distinct content rendered once, so that
+    subscribers told the same things share one rendering; only their links differ."""
+    return _assemble(
+        _content(reminders, at=at, rendered=rendered),
+        address=subscriber.email,
+        manage=manage_url(subscriber),
+        unsubscribe=unsubscribe_url(subscriber),
+        digest=_message_id(reminders),
+        connection=connection,
+    )
+
+
+# What a link or an address may hold to take a stand-in's place in the flattened bytes unchanged:
+# printable ASCII that HTML escaping leaves alone and that gives a header no place to fold.
+_PLAIN = re.compile(r"[A-Za-z0-9._~:/?#@!$+=%-]+")
+
+
+def _plain(value: str, standin: str) -> bool:
+    return len(value) <= len(standin) and _PLAIN.fullmatch(value) is not None
+
+
+_HEADERS = email.policy.compat32.clone(linesep="\r\n")  # how Django's e-mails are flattened
+
+
+def _header(name: str, value: str) -> bytes:
+    return _HEADERS.fold_binary(name, value)
+
+
+def message_bytes(
+    subscriber: Subscriber,
+    reminders: list[Reminder],
+    *,
+    at: dt.datetime,
+    rendered: dict | None = None,
+) -> bytes:
+    """build_message(), flattened to the bytes sent over SMTP. The e-mail is flattened once per
+    distinct content with stand-ins, then each subscriber's address, links, Message-ID and date
+    take their places: the same bytes Django's e-mail classes give (tests/tracker/test_sender.py
+    compares them), without flattening the MIME tree for every subscriber. An address or link
+    that could change how the e-mail is encoded (not plain ASCII, or longer than its stand-in)
+    takes the long way, as does a content whose lines are long enough to be encoded."""
+    content = _content(reminders, at=at, rendered=rendered)
+    manage, unsubscribe = manage_url(subscriber), unsubscribe_url(subscriber)
+    address = subscriber.email
+    fits = (
+        _plain(manage, _MANAGE)
+        and _plain(unsubscribe, _UNSUBSCRIBE)
+        and _plain(address, _ADDRESS)
+        and sanitize_address(address, settings.DEFAULT_CHARSET) == address
+    )
+    if fits and content.raw is None:
+        message = _assemble(
+            content,
+            address=_ADDRESS,
+            manage=_MANAGE,
+            unsubscribe=_UNSUBSCRIBE,
+            digest=_DIGEST,
+            connection=None,
+        ).message()
+        raw = message.as_bytes(linesep="\r\n")
+        # Lines over SMTP's limit would be encoded (quoted-printable), and a real value would
+        # change where: those contents are always built the long way.
+        content.raw = b"" if b"quoted-printable" in raw.lower() else raw
+        content.date = f"\r\nDate: {message['Date']}\r\n".encode()
+    if not fits or not content.raw:
+        message = _assemble(
+            content,
+            address=address,
+            manage=manage,
+            unsubscribe=unsubscribe,
+            digest=_message_id(reminders),
+            connection=None,
         )
+        return message.message().as_bytes(linesep="\r\n")
+    date = f"\r\nDate: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}\r\n".encode()
+    # A header is folded by its length (a long value moves to a line of its own): those with
+    # a stand-in are folded again with the real value, as flattening would fold them.
+    return (
+        content.raw.replace(content.date, date, 1)
+        .replace(_header("To", _ADDRESS), _header("To", address), 1)
+        .replace(
+            _header("List-Unsubscribe", f"<{_UNSUBSCRIBE}>"),
+            _header("List-Unsubscribe", f"<{unsubscribe}>"),
+            1,
+        )
+        .replace(_MANAGE.encode(), manage.encode())
+        .replace(_UNSUBSCRIBE.encode(), unsubscribe.encode())
+        .replace(_DIGEST.encode(), _message_id(reminders).encode())
+    )
+
+
+def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
+    return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
+        state=ReminderState.SENT,
+        sent_at=at,
+        attempts=F("attempts") + 1,
+        last_error="",
+        claim=None,
+        updated_at=at,
+    )
 
 
 def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) -> str:
@@ -398,10 +515,19 @@ def send_to_subscriber(
         return "none", 0  # another sender has them, or they were sent already
     subscriber = reminders[0].subscription.subscriber
     try:
-        message = build_message(
-            subscriber, reminders, at=at, connection=connection, rendered=rendered
-        )
-        message.send()
+        if isinstance(connection, SMTPBackend) and connection.connection is not None:
+            # What the backend's send() does, given the bytes (see message_bytes()).
+            raw = message_bytes(subscriber, reminders, at=at, rendered=rendered)
+            connection.connection.sendmail(
+                sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET),
+                [sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)],
+                raw,
+            )
+        else:  # another backend (a file, memory): the e-mail as such
+            message = build_message(
+                subscriber, reminders, at=at, connection=connection, rendered=rendered
+            )
+            message.send()
     except OSError as error:  # smtplib.SMTPException is an OSError too
         state = mark_failed_attempt(token, error, at=at)
         logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
@@ -430,19 +556,20 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         due = due_reminders(subscriber_ids, at=at)
         claimable = claimable_sql(at=at) if due else ("", [])
         rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
-        for subscriber_id in subscriber_ids:
-            if subscriber_id not in due:
-                continue
-            outcome, count = send_to_subscriber(
-                due[subscriber_id], claimable, connection, at=at, rendered=rendered
-            )
-            if outcome == ReminderState.SENT:
-                result.sent += 1
-                result.reminders += count
-            elif outcome == ReminderState.PENDING:
-                result.retrying += count
-            elif outcome == ReminderState.FAILED:
-                result.failed += count
+        with quick_commits():
+            for subscriber_id in subscriber_ids:
+                if subscriber_id not in due:
+                    continue
+                outcome, count = send_to_subscriber(
+                    due[subscriber_id], claimable, connection, at=at, rendered=rendered
+                )
+                if outcome == ReminderState.SENT:
+                    result.sent += 1
+                    result.reminders += count
+                elif outcome == ReminderState.PENDING:
+                    result.retrying += count
+                elif outcome == ReminderState.FAILED:
+                    result.failed += count
     except ConnectionLost:
         pass  # the rest were never claimed: still pending, queued again by the next planner run
     finally:
