@@ -140,11 +140,19 @@ def quick_commits():
             cursor.execute("RESET synchronous_commit")
 
 
-def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.datetime):
+def claim(
+    reminders: list[Reminder],
+    claimable: tuple[str, list],
+    *,
+    at: dt.datetime,
+    mark_sent_first: uuid.UUID | None = None,
+):
     """Move these rows from pending to sending under a new claim, those still claimable (the
     conditional update: another sender, an unsubscribe or a moved date may have taken some).
-    `claimable` is claimable_sql(). Returns the claim and the rows it moved, in their order;
-    (None, []) if none moved."""
+    `claimable` is claimable_sql(). `mark_sent_first`: the claim of the e-mail the server has
+    just accepted, marked sent in the same statement (on PostgreSQL; just before, elsewhere),
+    so that each e-mail costs one round trip to the database, not two. Returns the claim and
+    the rows it moved, in their order; (None, []) if none moved."""
     token = uuid.uuid4()
     field = Reminder._meta.get_field
     table = db.ops.quote_name(Reminder._meta.db_table)
@@ -154,21 +162,39 @@ def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.date
     subquery_params = [
         subscriber_id if param == PLACEHOLDER_SUBSCRIBER else param for param in subquery_params
     ]
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
-            f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
-            "RETURNING id",
-            [
-                ReminderState.SENDING,
-                field("claim").get_db_prep_value(token, db),
-                field("claimed_at").get_db_prep_value(at, db),
-                field("updated_at").get_db_prep_value(at, db),
-                ReminderState.PENDING,
-                *ids,
-                *subquery_params,
-            ],
+    sql = (
+        f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
+        f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
+        "RETURNING id"
+    )
+    params = [
+        ReminderState.SENDING,
+        field("claim").get_db_prep_value(token, db),
+        field("claimed_at").get_db_prep_value(at, db),
+        field("updated_at").get_db_prep_value(at, db),
+        ReminderState.PENDING,
+        *ids,
+        *subquery_params,
+    ]
+    if mark_sent_first is not None and db.vendor == "postgresql":
+        # The same change as mark_sent(), on other rows (a claim holds only sending rows).
+        sql = (
+            f"WITH sent AS (UPDATE {table} SET state = %s, sent_at = %s, "
+            "attempts = attempts + 1, last_error = '', claim = NULL, updated_at = %s "
+            f"WHERE claim = %s AND state = %s RETURNING id) {sql}"
         )
+        params = [
+            ReminderState.SENT,
+            field("sent_at").get_db_prep_value(at, db),
+            field("updated_at").get_db_prep_value(at, db),
+            field("claim").get_db_prep_value(mark_sent_first, db),
+            ReminderState.SENDING,
+            *params,
+        ]
+    elif mark_sent_first is not None:
+        mark_sent(mark_sent_first, at=at)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         moved = {row[0] for row in cursor.fetchall()}
     claimed = [r for r in reminders if r.pk in moved]
     return (token, claimed) if claimed else (None, [])
@@ -392,13 +418,15 @@ def build_message(
     )
 
 
-# What a link or an address may hold to take a stand-in's place in the flattened bytes unchanged:
-# printable ASCII that HTML escaping leaves alone and that gives a header no place to fold.
+# What a link may hold to take a stand-in's place in the flattened bytes unchanged: printable
+# ASCII that HTML escaping leaves alone and that gives a header no place to fold. An address:
+# a plain one (dot-atoms of letters, digits, "_", "+" and "-"), which Django sends as it is.
 _PLAIN = re.compile(r"[A-Za-z0-9._~:/?#@!$+=%-]+")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 
 
-def _plain(value: str, standin: str) -> bool:
-    return len(value) <= len(standin) and _PLAIN.fullmatch(value) is not None
+def _plain(value: str, standin: str, pattern: re.Pattern = _PLAIN) -> bool:
+    return len(value) <= len(standin) and pattern.fullmatch(value) is not None
 
 
 _HEADERS = email.policy.compat32.clone(linesep="\r\n")  # how Django's e-mails are flattened
@@ -408,27 +436,32 @@ def _header(name: str, value: str) -> bytes:
     return _HEADERS.fold_binary(name, value)
 
 
+_TO_STANDIN = _header("To", _ADDRESS)
+_UNSUBSCRIBE_STANDIN = _header("List-Unsubscribe", f"<{_UNSUBSCRIBE}>")
+
+
 def message_bytes(
     subscriber: Subscriber,
     reminders: list[Reminder],
     *,
     at: dt.datetime,
     rendered: dict | None = None,
-) -> bytes:
-    """build_message(), flattened to the bytes sent over SMTP. The e-mail is flattened once per
-    distinct content with stand-ins, then each subscriber's address, links, Message-ID and date
-    take their places: the same bytes Django's e-mail classes give (tests/tracker/test_sender.py
-    compares them), without flattening the MIME tree for every subscriber. An address or link
-    that could change how the e-mail is encoded (not plain ASCII, or longer than its stand-in)
-    takes the long way, as does a content whose lines are long enough to be encoded."""
+) -> tuple[bytes, str]:
+    """build_message(), flattened to the bytes sent over SMTP, and the envelope's recipient.
+
+    The e-mail is flattened once per distinct content with stand-ins, then each subscriber's
+    address, links, Message-ID and date take their places: the same bytes Django's e-mail
+    classes give (tests/tracker/test_sender.py compares them), without flattening the MIME tree
+    for every subscriber. An address or link that could change how the e-mail is encoded (not
+    plain ASCII, or longer than its stand-in) takes the long way, as does a content whose lines
+    are long enough to be encoded."""
     content = _content(reminders, at=at, rendered=rendered)
     manage, unsubscribe = manage_url(subscriber), unsubscribe_url(subscriber)
     address = subscriber.email
     fits = (
         _plain(manage, _MANAGE)
         and _plain(unsubscribe, _UNSUBSCRIBE)
-        and _plain(address, _ADDRESS)
-        and sanitize_address(address, settings.DEFAULT_CHARSET) == address
+        and _plain(address, _ADDRESS, _PLAIN_ADDRESS)
     )
     if fits and content.raw is None:
         message = _assemble(
@@ -453,22 +486,20 @@ def message_bytes(
             digest=_message_id(reminders),
             connection=None,
         )
-        return message.message().as_bytes(linesep="\r\n")
+        raw = message.message().as_bytes(linesep="\r\n")
+        return raw, sanitize_address(address, settings.DEFAULT_CHARSET)
     date = f"\r\nDate: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}\r\n".encode()
     # A header is folded by its length (a long value moves to a line of its own): those with
     # a stand-in are folded again with the real value, as flattening would fold them.
-    return (
+    raw = (
         content.raw.replace(content.date, date, 1)
-        .replace(_header("To", _ADDRESS), _header("To", address), 1)
-        .replace(
-            _header("List-Unsubscribe", f"<{_UNSUBSCRIBE}>"),
-            _header("List-Unsubscribe", f"<{unsubscribe}>"),
-            1,
-        )
+        .replace(_TO_STANDIN, _header("To", address), 1)
+        .replace(_UNSUBSCRIBE_STANDIN, _header("List-Unsubscribe", f"<{unsubscribe}>"), 1)
         .replace(_MANAGE.encode(), manage.encode())
         .replace(_UNSUBSCRIBE.encode(), unsubscribe.encode())
         .replace(_DIGEST.encode(), _message_id(reminders).encode())
     )
+    return raw, address  # a plain address is its own envelope address
 
 
 def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
@@ -507,22 +538,21 @@ def send_to_subscriber(
     *,
     at: dt.datetime,
     rendered: dict | None = None,
-) -> tuple[str, int]:
-    """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders).
-    `rendered`: the batch's renderings, as for build_message()."""
-    token, reminders = claim(reminders, claimable, at=at)
+    unmarked: uuid.UUID | None = None,
+) -> tuple[str, int, uuid.UUID | None]:
+    """Claim and send one subscriber's reminders. `rendered`: the batch's renderings, as for
+    build_message(). `unmarked`: the claim of the e-mail sent before, marked sent with this
+    claim (see claim()). Returns (outcome, reminders, the claim of this e-mail if it was sent:
+    the caller marks it sent, with the next claim or with mark_sent())."""
+    token, reminders = claim(reminders, claimable, at=at, mark_sent_first=unmarked)
     if token is None:
-        return "none", 0  # another sender has them, or they were sent already
+        return "none", 0, None  # another sender has them, or they were sent already
     subscriber = reminders[0].subscription.subscriber
     try:
         if isinstance(connection, SMTPBackend) and connection.connection is not None:
             # What the backend's send() does, given the bytes (see message_bytes()).
-            raw = message_bytes(subscriber, reminders, at=at, rendered=rendered)
-            connection.connection.sendmail(
-                sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET),
-                [sanitize_address(subscriber.email, settings.DEFAULT_CHARSET)],
-                raw,
-            )
+            raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
+            connection.connection.sendmail(_sender(), [recipient], raw)
         else:  # another backend (a file, memory): the e-mail as such
             message = build_message(
                 subscriber, reminders, at=at, connection=connection, rendered=rendered
@@ -534,9 +564,19 @@ def send_to_subscriber(
         lost = not isinstance(error, smtplib.SMTPException)
         if lost or isinstance(error, smtplib.SMTPServerDisconnected):
             raise ConnectionLost from error
-        return state, len(reminders)
-    mark_sent(token, at=at)
-    return ReminderState.SENT, len(reminders)
+        return state, len(reminders), None
+    return ReminderState.SENT, len(reminders), token
+
+
+def _sender() -> str:
+    """The envelope sender, as the SMTP backend gives it."""
+    key = (settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+    if key not in _SENDERS:
+        _SENDERS[key] = sanitize_address(*key)
+    return _SENDERS[key]
+
+
+_SENDERS: dict[tuple[str, str], str] = {}
 
 
 def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
@@ -556,20 +596,31 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         due = due_reminders(subscriber_ids, at=at)
         claimable = claimable_sql(at=at) if due else ("", [])
         rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
+        unmarked = None  # the claim of the e-mail sent last, until it is marked sent
         with quick_commits():
-            for subscriber_id in subscriber_ids:
-                if subscriber_id not in due:
-                    continue
-                outcome, count = send_to_subscriber(
-                    due[subscriber_id], claimable, connection, at=at, rendered=rendered
-                )
-                if outcome == ReminderState.SENT:
-                    result.sent += 1
-                    result.reminders += count
-                elif outcome == ReminderState.PENDING:
-                    result.retrying += count
-                elif outcome == ReminderState.FAILED:
-                    result.failed += count
+            try:
+                for subscriber_id in subscriber_ids:
+                    if subscriber_id not in due:
+                        continue
+                    outcome, count, sent = send_to_subscriber(
+                        due[subscriber_id],
+                        claimable,
+                        connection,
+                        at=at,
+                        rendered=rendered,
+                        unmarked=unmarked,
+                    )
+                    unmarked = sent  # the one before was marked with this claim
+                    if outcome == ReminderState.SENT:
+                        result.sent += 1
+                        result.reminders += count
+                    elif outcome == ReminderState.PENDING:
+                        result.retrying += count
+                    elif outcome == ReminderState.FAILED:
+                        result.failed += count
+            finally:
+                if unmarked is not None:  # the last e-mail sent (marking twice changes nothing)
+                    mark_sent(unmarked, at=at)
     except ConnectionLost:
         pass  # the rest were never claimed: still pending, queued again by the next planner run
     finally:

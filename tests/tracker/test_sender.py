@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.core.mail.message import sanitize_address
 from django.test.signals import template_rendered
 from django.urls import reverse
 
@@ -244,7 +245,8 @@ def test_the_bytes_sent_are_the_bytes_djangos_email_classes_give_for_every_subsc
     rendered: dict = {}
     for reader in readers * 2:  # the second time round, from the batch's renderings
         reminders = due[reader.pk]
-        fast = message_bytes(reader, reminders, at=DUE, rendered=rendered)
+        fast, recipient = message_bytes(reader, reminders, at=DUE, rendered=rendered)
+        assert recipient == sanitize_address(reader.email, "utf-8")
         built = build_message(reader, reminders, at=DUE).message().as_bytes(linesep="\r\n")
         assert same_apart_from_date_and_boundary(fast) == same_apart_from_date_and_boundary(built)
         assert reader.email.encode() in fast or b"=?utf-8?" in fast
