@@ -16,7 +16,7 @@ from tests.tracker.reminders import (
     make_subscriber,
     subscribe,
 )
-from tracker.links import manage_url, unsubscribe_url
+from tracker.links import _link, absolute, manage_url, unsubscribe_token, unsubscribe_url
 from tracker.models import Reminder, ReminderState
 from tracker.planner import plan
 from tracker.sender import build_message, due_reminders, message_bytes, send_batch
@@ -253,6 +253,9 @@ def test_the_bytes_sent_are_the_bytes_djangos_email_classes_give_for_every_subsc
         assert unsubscribe_url(reader).encode() in fast
         assert re.search(rb"\r\nDate: [^\r]+\r\n", fast)
     assert len(rendered) == 2  # two contents: two milestones, and the second alone
+    token = unsubscribe_token(readers[0])  # the links as reverse() gives them
+    for name in ("reminders:unsubscribe", "reminders:manage"):
+        assert _link(name, token) == absolute(reverse(name, args=[token]))
     assert all(content.raw for content in rendered.values())  # flattened once, not the long way
 
 
