@@ -9,18 +9,24 @@ runs out; they are then sent again (see README, "What is guaranteed").
 
 import contextlib
 import datetime as dt
+import email.policy
 import hashlib
 import logging
 import random
+import re
 import smtplib
 import uuid
 from dataclasses import dataclass
+from email.utils import formatdate
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
 from django.db import connection as db
 from django.db.models import F, Prefetch
-from django.template.loader import render_to_string
+from django.template.loader import get_template
+from django.utils.html import escape
 
 from regulation.dates import Certainty, format_fuzzy
 from regulation.models import (
@@ -96,30 +102,99 @@ def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, li
     return by_subscriber
 
 
-def claim(reminders: list[Reminder], claimable: tuple[str, list], *, at: dt.datetime):
+# The claimable-rows subquery is compiled once per batch for this placeholder subscriber id and
+# given each subscriber's own id when it runs (no real id is negative).
+PLACEHOLDER_SUBSCRIBER = -7_355_608
+
+
+def claimable_sql(*, at: dt.datetime) -> tuple[str, list]:
+    """The SQL of one subscriber's claimable reminders' ids, its subscriber id a placeholder."""
+    sql, params = (
+        Reminder.objects.claimable(at=at)
+        .filter(subscription__subscriber_id=PLACEHOLDER_SUBSCRIBER)
+        .values("pk")
+        .query.sql_with_params()
+    )
+    if list(params).count(PLACEHOLDER_SUBSCRIBER) != 1:
+        raise RuntimeError("the claimable subquery does not take the subscriber id once")
+    return sql, list(params)
+
+
+@contextlib.contextmanager
+def quick_commits():
+    """For the batch, commits that do not wait for PostgreSQL to flush its log to disk: each
+    claim and mark is at once committed and seen by everyone, and survives a crash of this
+    worker; only a crash of the database server itself within a fraction of a second of a
+    commit could undo it (see README, "What is guaranteed"). Other databases commit as usual."""
+    if db.vendor != "postgresql":
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        # Back to the default for whatever this connection runs next (a connection already
+        # broken has nothing left to reset).
+        with contextlib.suppress(Exception), db.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def claim(
+    reminders: list[Reminder],
+    claimable: tuple[str, list],
+    *,
+    at: dt.datetime,
+    mark_sent_first: uuid.UUID | None = None,
+):
     """Move these rows from pending to sending under a new claim, those still claimable (the
     conditional update: another sender, an unsubscribe or a moved date may have taken some).
-    Returns the claim and the rows it moved, in their order; (None, []) if none moved."""
+    `claimable` is claimable_sql(). `mark_sent_first`: the claim of the e-mail the server has
+    just accepted, marked sent in the same statement (on PostgreSQL; just before, elsewhere),
+    so that each e-mail costs one round trip to the database, not two. Returns the claim and
+    the rows it moved, in their order; (None, []) if none moved."""
     token = uuid.uuid4()
     field = Reminder._meta.get_field
     table = db.ops.quote_name(Reminder._meta.db_table)
     ids = [r.pk for r in reminders]
+    subscriber_id = reminders[0].subscription.subscriber_id
     subquery, subquery_params = claimable
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
-            f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
-            "RETURNING id",
-            [
-                ReminderState.SENDING,
-                field("claim").get_db_prep_value(token, db),
-                field("claimed_at").get_db_prep_value(at, db),
-                field("updated_at").get_db_prep_value(at, db),
-                ReminderState.PENDING,
-                *ids,
-                *subquery_params,
-            ],
+    subquery_params = [
+        subscriber_id if param == PLACEHOLDER_SUBSCRIBER else param for param in subquery_params
+    ]
+    sql = (
+        f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
+        f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
+        "RETURNING id"
+    )
+    params = [
+        ReminderState.SENDING,
+        field("claim").get_db_prep_value(token, db),
+        field("claimed_at").get_db_prep_value(at, db),
+        field("updated_at").get_db_prep_value(at, db),
+        ReminderState.PENDING,
+        *ids,
+        *subquery_params,
+    ]
+    if mark_sent_first is not None and db.vendor == "postgresql":
+        # The same change as mark_sent(), on other rows (a claim holds only sending rows).
+        sql = (
+            f"WITH sent AS (UPDATE {table} SET state = %s, sent_at = %s, "
+            "attempts = attempts + 1, last_error = '', claim = NULL, updated_at = %s "
+            f"WHERE claim = %s AND state = %s RETURNING id) {sql}"
         )
+        params = [
+            ReminderState.SENT,
+            field("sent_at").get_db_prep_value(at, db),
+            field("updated_at").get_db_prep_value(at, db),
+            field("claim").get_db_prep_value(mark_sent_first, db),
+            ReminderState.SENDING,
+            *params,
+        ]
+    elif mark_sent_first is not None:
+        mark_sent(mark_sent_first, at=at)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
         moved = {row[0] for row in cursor.fetchall()}
     claimed = [r for r in reminders if r.pk in moved]
     return (token, claimed) if claimed else (None, [])
@@ -223,29 +298,91 @@ def _subject(items: list[dict], commitments: list[dict]) -> str:
     return f"In {days}: {milestone.title}"
 
 
-def build_message(
-    subscriber: Subscriber, reminders: list[Reminder], *, at: dt.datetime, connection=None
-) -> EmailMultiAlternatives:
-    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file."""
+# Stand-ins for what differs between subscribers told the same things: their links in a body
+# rendered once for them all, and in the flattened e-mail their address and Message-ID too. No
+# template output can contain them by chance (they are new for each process); the links and the
+# address are longer than any real one they stand for (see _plain()).
+_STANDIN_LENGTH = 400
+_MANAGE = f"manage-link-{uuid.uuid4().hex}".ljust(_STANDIN_LENGTH, "m")
+_UNSUBSCRIBE = f"unsubscribe-link-{uuid.uuid4().hex}".ljust(_STANDIN_LENGTH, "u")
+_ADDRESS = f"address-{uuid.uuid4().hex}".ljust(200, "a") + "@example.invalid"
+_DIGEST = uuid.uuid4().hex  # 32 hex digits, as a real Message-ID's digest
+
+
+@dataclass
+class Rendered:
+    """What an e-mail says, rendered once for every subscriber told the same things."""
+
+    subject: str
+    text: str  # with _MANAGE and _UNSUBSCRIBE for the subscriber's links
+    html: str  # likewise
+    ics: str | None
+    # The whole e-mail flattened to bytes with the stand-ins, and the Date line it was made with;
+    # made on first use (see message_bytes()).
+    raw: bytes | None = None
+    date: bytes = b""
+
+
+def _content_key(reminders: list[Reminder]) -> tuple:
+    """What decides an e-mail's content apart from its subscriber's links: the rows it tells of.
+    Within one batch (one read of the database, one moment) the same key gives the same text."""
+    return tuple(
+        (
+            r.kind,
+            r.milestone_id,
+            r.date_change_id,
+            r.commitment_id,
+            r.commitment_update_id,
+        )
+        for r in reminders
+    )
+
+
+def _render(reminders: list[Reminder], *, at: dt.datetime) -> Rendered:
     items = _items(reminders, at=at)
     commitments = _commitment_items(reminders)
-    unsubscribe = unsubscribe_url(subscriber)
     context = {
         "items": items,
         "commitments": commitments,
-        "unsubscribe_url": unsubscribe,
-        "manage_url": manage_url(subscriber),
+        "unsubscribe_url": _UNSUBSCRIBE,
+        "manage_url": _MANAGE,
         "site_url": settings.SITE_URL,
     }
-    # The same reminders always give the same Message-ID: should a crash make the sender send
-    # a message again, mail software can recognise the copy.
+    return Rendered(
+        subject=_subject(items, commitments),
+        text=get_template("tracker/email/reminders.txt").render(context),
+        html=get_template("tracker/email/reminders.html").render(context),
+        # A calendar of the dates told of; a status notice has none.
+        ics=calendar([item["milestone"] for item in items], at=at) if items else None,
+    )
+
+
+def _content(reminders: list[Reminder], *, at: dt.datetime, rendered: dict | None) -> Rendered:
+    """The rendering of these reminders, from the batch's `rendered` if it has it already."""
+    key = _content_key(reminders)
+    content = rendered.get(key) if rendered is not None else None
+    if content is None:
+        content = _render(reminders, at=at)
+        if rendered is not None:
+            rendered[key] = content
+    return content
+
+
+def _message_id(reminders: list[Reminder]) -> str:
+    """The same reminders always give the same Message-ID: should a crash make the sender send
+    a message again, mail software can recognise the copy."""
     ids = ",".join(str(r.pk) for r in sorted(reminders, key=lambda r: r.pk))
-    digest = hashlib.sha256(ids.encode()).hexdigest()[:32]
+    return hashlib.sha256(ids.encode()).hexdigest()[:32]
+
+
+def _assemble(
+    content: Rendered, *, address: str, manage: str, unsubscribe: str, digest: str, connection
+) -> EmailMultiAlternatives:
     host = settings.SITE_URL.split("//", 1)[-1].split("/")[0].split(":")[0]
     message = EmailMultiAlternatives(
-        subject=_subject(items, commitments),
-        body=render_to_string("tracker/email/reminders.txt", context),
-        to=[subscriber.email],
+        subject=content.subject,
+        body=content.text.replace(_MANAGE, manage).replace(_UNSUBSCRIBE, unsubscribe),
+        to=[address],
         connection=connection,
         headers={
             "List-Unsubscribe": f"<{unsubscribe}>",
@@ -254,13 +391,117 @@ def build_message(
             "Auto-Submitted": "auto-generated",
         },
     )
-    message.attach_alternative(
-        render_to_string("tracker/email/reminders.html", context), "text/html"
-    )
-    if items:  # a calendar of the dates told of; a status notice has none
-        ics = calendar([item["milestone"] for item in items], at=at)
-        message.attach("online-safety-act-dates.ics", ics, "text/calendar")
+    html = content.html.replace(_MANAGE, escape(manage)).replace(_UNSUBSCRIBE, escape(unsubscribe))
+    message.attach_alternative(html, "text/html")
+    if content.ics is not None:
+        message.attach("online-safety-act-dates.ics", content.ics, "text/calendar")
     return message
+
+
+def build_message(
+    subscriber: Subscriber,
+    reminders: list[Reminder],
+    *,
+    at: dt.datetime,
+    connection=None,
+    rendered: dict | None = None,
+) -> EmailMultiAlternatives:
+    """One e-mail for all of a subscriber's due reminders: text, HTML and an .ics file.
+
+    `rendered`, a dict kept for one batch, holds each distinct content rendered once, so that
+    subscribers told the same things share one rendering; only their links differ."""
+    return _assemble(
+        _content(reminders, at=at, rendered=rendered),
+        address=subscriber.email,
+        manage=manage_url(subscriber),
+        unsubscribe=unsubscribe_url(subscriber),
+        digest=_message_id(reminders),
+        connection=connection,
+    )
+
+
+# What a link may hold to take a stand-in's place in the flattened bytes unchanged: printable
+# ASCII that HTML escaping leaves alone and that gives a header no place to fold. An address:
+# a plain one (dot-atoms of letters, digits, "_", "+" and "-"), which Django sends as it is.
+_PLAIN = re.compile(r"[A-Za-z0-9._~:/?#@!$+=%-]+")
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9_+-]+(\.[A-Za-z0-9_+-]+)*@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
+def _plain(value: str, standin: str, pattern: re.Pattern = _PLAIN) -> bool:
+    return len(value) <= len(standin) and pattern.fullmatch(value) is not None
+
+
+_HEADERS = email.policy.compat32.clone(linesep="\r\n")  # how Django's e-mails are flattened
+
+
+def _header(name: str, value: str) -> bytes:
+    return _HEADERS.fold_binary(name, value)
+
+
+_TO_STANDIN = _header("To", _ADDRESS)
+_UNSUBSCRIBE_STANDIN = _header("List-Unsubscribe", f"<{_UNSUBSCRIBE}>")
+
+
+def message_bytes(
+    subscriber: Subscriber,
+    reminders: list[Reminder],
+    *,
+    at: dt.datetime,
+    rendered: dict | None = None,
+) -> tuple[bytes, str]:
+    """build_message(), flattened to the bytes sent over SMTP, and the envelope's recipient.
+
+    The e-mail is flattened once per distinct content with stand-ins, then each subscriber's
+    address, links, Message-ID and date take their places: the same bytes Django's e-mail
+    classes give (tests/tracker/test_sender.py compares them), without flattening the MIME tree
+    for every subscriber. An address or link that could change how the e-mail is encoded (not
+    plain ASCII, or longer than its stand-in) takes the long way, as does a content whose lines
+    are long enough to be encoded."""
+    content = _content(reminders, at=at, rendered=rendered)
+    manage, unsubscribe = manage_url(subscriber), unsubscribe_url(subscriber)
+    address = subscriber.email
+    fits = (
+        _plain(manage, _MANAGE)
+        and _plain(unsubscribe, _UNSUBSCRIBE)
+        and _plain(address, _ADDRESS, _PLAIN_ADDRESS)
+    )
+    if fits and content.raw is None:
+        message = _assemble(
+            content,
+            address=_ADDRESS,
+            manage=_MANAGE,
+            unsubscribe=_UNSUBSCRIBE,
+            digest=_DIGEST,
+            connection=None,
+        ).message()
+        raw = message.as_bytes(linesep="\r\n")
+        # Lines over SMTP's limit would be encoded (quoted-printable), and a real value would
+        # change where: those contents are always built the long way.
+        content.raw = b"" if b"quoted-printable" in raw.lower() else raw
+        content.date = f"\r\nDate: {message['Date']}\r\n".encode()
+    if not fits or not content.raw:
+        message = _assemble(
+            content,
+            address=address,
+            manage=manage,
+            unsubscribe=unsubscribe,
+            digest=_message_id(reminders),
+            connection=None,
+        )
+        raw = message.message().as_bytes(linesep="\r\n")
+        return raw, sanitize_address(address, settings.DEFAULT_CHARSET)
+    date = f"\r\nDate: {formatdate(localtime=settings.EMAIL_USE_LOCALTIME)}\r\n".encode()
+    # A header is folded by its length (a long value moves to a line of its own): those with
+    # a stand-in are folded again with the real value, as flattening would fold them.
+    raw = (
+        content.raw.replace(content.date, date, 1)
+        .replace(_TO_STANDIN, _header("To", address), 1)
+        .replace(_UNSUBSCRIBE_STANDIN, _header("List-Unsubscribe", f"<{unsubscribe}>"), 1)
+        .replace(_MANAGE.encode(), manage.encode())
+        .replace(_UNSUBSCRIBE.encode(), unsubscribe.encode())
+        .replace(_DIGEST.encode(), _message_id(reminders).encode())
+    )
+    return raw, address  # a plain address is its own envelope address
 
 
 def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
@@ -293,24 +534,51 @@ def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) 
 
 
 def send_to_subscriber(
-    reminders: list[Reminder], claimable: tuple[str, list], connection, *, at: dt.datetime
-) -> tuple[str, int]:
-    """Claim, send and mark one subscriber's reminders. Returns (outcome, reminders)."""
-    token, reminders = claim(reminders, claimable, at=at)
+    reminders: list[Reminder],
+    claimable: tuple[str, list],
+    connection,
+    *,
+    at: dt.datetime,
+    rendered: dict | None = None,
+    unmarked: uuid.UUID | None = None,
+) -> tuple[str, int, uuid.UUID | None]:
+    """Claim and send one subscriber's reminders. `rendered`: the batch's renderings, as for
+    build_message(). `unmarked`: the claim of the e-mail sent before, marked sent with this
+    claim (see claim()). Returns (outcome, reminders, the claim of this e-mail if it was sent:
+    the caller marks it sent, with the next claim or with mark_sent())."""
+    token, reminders = claim(reminders, claimable, at=at, mark_sent_first=unmarked)
     if token is None:
-        return "none", 0  # another sender has them, or they were sent already
+        return "none", 0, None  # another sender has them, or they were sent already
     subscriber = reminders[0].subscription.subscriber
     try:
-        build_message(subscriber, reminders, at=at, connection=connection).send()
+        if isinstance(connection, SMTPBackend) and connection.connection is not None:
+            # What the backend's send() does, given the bytes (see message_bytes()).
+            raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
+            connection.connection.sendmail(_sender(), [recipient], raw)
+        else:  # another backend (a file, memory): the e-mail as such
+            message = build_message(
+                subscriber, reminders, at=at, connection=connection, rendered=rendered
+            )
+            message.send()
     except OSError as error:  # smtplib.SMTPException is an OSError too
         state = mark_failed_attempt(token, error, at=at)
         logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
         lost = not isinstance(error, smtplib.SMTPException)
         if lost or isinstance(error, smtplib.SMTPServerDisconnected):
             raise ConnectionLost from error
-        return state, len(reminders)
-    mark_sent(token, at=at)
-    return ReminderState.SENT, len(reminders)
+        return state, len(reminders), None
+    return ReminderState.SENT, len(reminders), token
+
+
+def _sender() -> str:
+    """The envelope sender, as the SMTP backend gives it."""
+    key = (settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+    if key not in _SENDERS:
+        _SENDERS[key] = sanitize_address(*key)
+    return _SENDERS[key]
+
+
+_SENDERS: dict[tuple[str, str], str] = {}
 
 
 def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
@@ -328,25 +596,33 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         # Read once for the batch; each subscriber's rows are still claimed one subscriber at a
         # time, just before that subscriber's e-mail, by the same conditional update.
         due = due_reminders(subscriber_ids, at=at)
-        claimable = (
-            Reminder.objects.claimable(at=at)
-            .filter(subscription__subscriber_id__in=list(due))
-            .values("pk")
-            .query.sql_with_params()
-            if due
-            else ("", [])
-        )
-        for subscriber_id in subscriber_ids:
-            if subscriber_id not in due:
-                continue
-            outcome, count = send_to_subscriber(due[subscriber_id], claimable, connection, at=at)
-            if outcome == ReminderState.SENT:
-                result.sent += 1
-                result.reminders += count
-            elif outcome == ReminderState.PENDING:
-                result.retrying += count
-            elif outcome == ReminderState.FAILED:
-                result.failed += count
+        claimable = claimable_sql(at=at) if due else ("", [])
+        rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
+        unmarked = None  # the claim of the e-mail sent last, until it is marked sent
+        with quick_commits():
+            try:
+                for subscriber_id in subscriber_ids:
+                    if subscriber_id not in due:
+                        continue
+                    outcome, count, sent = send_to_subscriber(
+                        due[subscriber_id],
+                        claimable,
+                        connection,
+                        at=at,
+                        rendered=rendered,
+                        unmarked=unmarked,
+                    )
+                    unmarked = sent  # the one before was marked with this claim
+                    if outcome == ReminderState.SENT:
+                        result.sent += 1
+                        result.reminders += count
+                    elif outcome == ReminderState.PENDING:
+                        result.retrying += count
+                    elif outcome == ReminderState.FAILED:
+                        result.failed += count
+            finally:
+                if unmarked is not None:  # the last e-mail sent (marking twice changes nothing)
+                    mark_sent(unmarked, at=at)
     except ConnectionLost:
         pass  # the rest were never claimed: still pending, queued again by the next planner run
     finally:

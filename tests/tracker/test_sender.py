@@ -2,8 +2,11 @@
 its links, headers and calendar file; retries for a server that is away, failures for refusals."""
 
 import datetime as dt
+import re
 
 import pytest
+from django.core.mail.message import sanitize_address
+from django.test.signals import template_rendered
 from django.urls import reverse
 
 from tests.factories import make_source
@@ -13,9 +16,10 @@ from tests.tracker.reminders import (
     make_subscriber,
     subscribe,
 )
+from tracker.links import _link, absolute, manage_url, unsubscribe_token, unsubscribe_url
 from tracker.models import Reminder, ReminderState
 from tracker.planner import plan
-from tracker.sender import send_batch
+from tracker.sender import build_message, due_reminders, message_bytes, send_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -212,3 +216,69 @@ def test_a_forged_unsubscribe_link_changes_nothing(client):
     assert response.status_code == 404
     subscriber.refresh_from_db()
     assert subscriber.unsubscribed_at is None
+
+
+def same_apart_from_date_and_boundary(raw: bytes) -> bytes:
+    """A flattened e-mail without what differs each time it is flattened."""
+    raw = re.sub(rb"\r\nDate: [^\r]+\r\n", b"\r\nDate: (date)\r\n", raw)
+    return re.sub(rb"={15}\d+==", b"(boundary)", raw)
+
+
+def test_the_bytes_sent_are_the_bytes_djangos_email_classes_give_for_every_subscriber(settings):
+    settings.SITE_URL = "https://tracker.example.org"
+    source = make_source(
+        title="Ofcom statement, with a comma", url="https://ofcom.example/s?a=1&b=2"
+    )
+    first = make_day_exact_milestone(date=DEADLINE, title="Duties <in> force", sources=[source])
+    second = make_day_exact_milestone(date=DEADLINE, title="Codes “in” force")
+    readers = [
+        make_subscriber(email_address="parent@example.org"),
+        make_subscriber(email_address="a.much.longer+tag@sub.domain.example.org"),
+        make_subscriber(email_address="élève@example.org"),  # not plain ASCII: the long way
+    ]
+    for reader in readers:
+        subscribe(reader, milestone=first, lead_days=[7])
+    subscribe(readers[0], milestone=second, lead_days=[7])  # another content for the first
+    plan(at=DUE)
+    due = due_reminders([r.pk for r in readers], at=DUE)
+
+    rendered: dict = {}
+    for reader in readers * 2:  # the second time round, from the batch's renderings
+        reminders = due[reader.pk]
+        fast, recipient = message_bytes(reader, reminders, at=DUE, rendered=rendered)
+        assert recipient == sanitize_address(reader.email, "utf-8")
+        built = build_message(reader, reminders, at=DUE).message().as_bytes(linesep="\r\n")
+        assert same_apart_from_date_and_boundary(fast) == same_apart_from_date_and_boundary(built)
+        assert reader.email.encode() in fast or b"=?utf-8?" in fast
+        assert unsubscribe_url(reader).encode() in fast
+        assert re.search(rb"\r\nDate: [^\r]+\r\n", fast)
+    assert len(rendered) == 2  # two contents: two milestones, and the second alone
+    token = unsubscribe_token(readers[0])  # the links as reverse() gives them
+    for name in ("reminders:unsubscribe", "reminders:manage"):
+        assert _link(name, token) == absolute(reverse(name, args=[token]))
+    assert all(content.raw for content in rendered.values())  # flattened once, not the long way
+
+
+def test_a_batch_renders_each_distinct_content_once(smtp_server):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    readers = [make_subscriber() for _ in range(4)]
+    for reader in readers:
+        subscribe(reader, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    renders = []
+    template_rendered.connect(receiver := lambda sender, **kwargs: renders.append(sender.name))
+    try:
+        result = send_batch([r.pk for r in readers], at=DUE)
+    finally:
+        template_rendered.disconnect(receiver)
+
+    assert result.sent == 4
+    assert sorted(renders) == ["tracker/email/reminders.html", "tracker/email/reminders.txt"]
+    links = set()
+    for reader in readers:
+        [message] = smtp_server.handler.to(reader.email)
+        assert message["To"] == reader.email
+        links.add(str(message["List-Unsubscribe"]).strip())
+        assert unsubscribe_url(reader) in body(message, "text/plain")
+        assert manage_url(reader) in body(message, "text/html")
+    assert len(links) == 4  # each subscriber's own link
