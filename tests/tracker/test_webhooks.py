@@ -420,6 +420,27 @@ def test_failures_within_a_day_do_not_disable(client_user, receiver, loopback, s
     assert (endpoint.disabled_at, endpoint.consecutive_failures) == (None, 1)
 
 
+def test_a_delivery_takes_one_statement_to_claim_and_one_to_record(
+    client_user, receiver, loopback, django_assert_num_queries
+):
+    receiver.answers = [(500, {}), (204, {})]
+    delivery = pending_delivery(client_user, receiver.url())
+
+    # The claim's transaction (a savepoint here): lock and load, move to sending. Then the
+    # attempt, the delivery's state and the endpoint's failures in one statement.
+    with django_assert_num_queries(5):
+        assert delivering.deliver(delivery.pk) == DeliveryState.PENDING
+    make_due(delivery)
+    with django_assert_num_queries(5):
+        assert delivering.deliver(delivery.pk) == DeliveryState.DELIVERED
+
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.claim, delivery.last_status_code) == (2, None, 204)
+    assert [(a.number, a.status_code) for a in delivery.log.all()] == [(1, 500), (2, 204)]
+    endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
+    assert (endpoint.consecutive_failures, endpoint.failing_since) == (0, None)
+
+
 def test_one_endpoint_holds_at_most_its_limit_of_deliveries_in_flight(client_user, settings):
     settings.WEBHOOK_MAX_SENDING_PER_ENDPOINT = 1
     moves = [EventType.MILESTONE_DATE_CHANGED]
