@@ -543,6 +543,17 @@ def test_registering_an_unknown_event_is_refused(client_user):
     assert "events" in answer.json()
 
 
+def test_the_api_root_links_the_webhooks(client_user):
+    body = APIClient().get("/api/v1/").json()
+    assert body["webhooks"] == f"http://testserver{WEBHOOKS}"
+    assert body["milestones"] == "http://testserver/api/v1/milestones/"
+    # The link leads to the client's endpoints (behind its token).
+    make_endpoint(client_user)
+    assert APIClient().get(body["webhooks"]).status_code == 401
+    listed = token_client(client_user).get(body["webhooks"]).json()
+    assert [e["url"] for e in listed["results"]] == ["https://hooks.example.org/in"]
+
+
 def test_the_permission_matrix(client_user, other_user, editor, client):
     endpoint = make_endpoint(client_user)
     mine = f"{WEBHOOKS}{endpoint.pk}/"
