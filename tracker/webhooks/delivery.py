@@ -95,26 +95,27 @@ def claim(delivery_id: int, *, at: dt.datetime) -> Delivery | None:
         with connection.cursor() as cursor:
             cursor.execute(_CLAIM_SQL, _db_values(_claim_params(delivery, token, at)))
             row = cursor.fetchone()
-    if row is None or not row[0]:
+    if row is None or row[0] != DeliveryState.SENDING:
         return None
     delivery.state, delivery.claim, delivery.claimed_at = DeliveryState.SENDING, token, at
     return delivery
 
 
-_CLAIM_SQL = f"""
-WITH busy AS (
-    SELECT count(*) >= %(limit)s AS at_limit FROM {Delivery._meta.db_table}
+# Uncorrelated, so computed once per statement; both databases return only the target table's
+# columns, so the answer is the state written (sending, or still pending at the limit).
+_AT_LIMIT = f"""(
+    SELECT count(*) >= %(limit)s FROM {Delivery._meta.db_table}
     WHERE endpoint_id = %(endpoint)s AND state = %(sending)s
-)
+)"""
+_CLAIM_SQL = f"""
 UPDATE {Delivery._meta.db_table} SET
-    state = CASE WHEN busy.at_limit THEN state ELSE %(sending)s END,
-    claim = CASE WHEN busy.at_limit THEN NULL ELSE %(token)s END,
-    claimed_at = CASE WHEN busy.at_limit THEN NULL ELSE %(at)s END,
-    queued_at = CASE WHEN busy.at_limit THEN NULL ELSE queued_at END,
-    updated_at = CASE WHEN busy.at_limit THEN updated_at ELSE %(at)s END
-FROM busy
+    state = CASE WHEN {_AT_LIMIT} THEN state ELSE %(sending)s END,
+    claim = CASE WHEN {_AT_LIMIT} THEN NULL ELSE %(token)s END,
+    claimed_at = CASE WHEN {_AT_LIMIT} THEN NULL ELSE %(at)s END,
+    queued_at = CASE WHEN {_AT_LIMIT} THEN NULL ELSE queued_at END,
+    updated_at = CASE WHEN {_AT_LIMIT} THEN updated_at ELSE %(at)s END
 WHERE id = %(delivery)s AND state = %(pending)s AND next_attempt_at <= %(at)s
-RETURNING NOT busy.at_limit
+RETURNING state
 """
 
 
