@@ -309,6 +309,9 @@ API_THROTTLE_RATES = {
     "anonymous": env_str("API_ANONYMOUS_RATE", "120/minute"),
     "token": env_str("API_TOKEN_RATE", "600/minute"),
 }
+# Resources other apps mount under /api/v1/, linked from the API's root beside the knowledge
+# base's own (name → URL name).
+API_ROOT_LINKS = {"webhooks": "webhook-list"}
 REST_KNOX = {
     "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_DAYS", 90, minimum=1)),
     "AUTO_REFRESH": False,

@@ -3,6 +3,7 @@ register more resources on it (webhooks, say) before its URLs are read."""
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -19,11 +20,13 @@ app_name = "api"
 
 
 class APIRootView(routers.APIRootView):
-    """The API's resources, its bulk export, its schema and its documentation."""
+    """The API's resources, its bulk export, its schema and its documentation, and the links
+    the site adds under the same root (API_ROOT_LINKS: name → URL name, e.g. the webhooks)."""
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         for name, url_name in (
+            *getattr(settings, "API_ROOT_LINKS", {}).items(),
             ("export", "api:export"),
             ("schema", "api:schema"),
             ("docs", "api:swagger-ui"),

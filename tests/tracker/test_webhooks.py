@@ -3,6 +3,7 @@ HTTP receiver and verified with the Standard Webhooks reference library, retries
 endpoint API's permission matrix, the admin and /healthz. (A real Celery worker delivers in
 test_webhooks_end_to_end.py.)"""
 
+import contextlib
 import datetime as dt
 import logging
 import uuid
@@ -12,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.core import mail
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
@@ -420,6 +421,33 @@ def test_failures_within_a_day_do_not_disable(client_user, receiver, loopback, s
     assert (endpoint.disabled_at, endpoint.consecutive_failures) == (None, 1)
 
 
+def test_a_delivery_takes_one_statement_to_claim_and_one_to_record(
+    client_user, receiver, loopback, django_assert_num_queries
+):
+    receiver.answers = [(500, {}), (204, {})]
+    delivery = pending_delivery(client_user, receiver.url())
+
+    # The claim's transaction (a savepoint here): lock and load, move to sending. Then the
+    # attempt, the delivery's state and the endpoint's failures in one statement (PostgreSQL;
+    # SQLite takes a few statements in a transaction).
+    def counted():
+        if connection.vendor != "postgresql":
+            return contextlib.nullcontext()
+        return django_assert_num_queries(5)
+
+    with counted():
+        assert delivering.deliver(delivery.pk) == DeliveryState.PENDING
+    make_due(delivery)
+    with counted():
+        assert delivering.deliver(delivery.pk) == DeliveryState.DELIVERED
+
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.claim, delivery.last_status_code) == (2, None, 204)
+    assert [(a.number, a.status_code) for a in delivery.log.all()] == [(1, 500), (2, 204)]
+    endpoint = Endpoint.objects.get(pk=delivery.endpoint_id)
+    assert (endpoint.consecutive_failures, endpoint.failing_since) == (0, None)
+
+
 def test_one_endpoint_holds_at_most_its_limit_of_deliveries_in_flight(client_user, settings):
     settings.WEBHOOK_MAX_SENDING_PER_ENDPOINT = 1
     moves = [EventType.MILESTONE_DATE_CHANGED]
@@ -520,6 +548,17 @@ def test_registering_an_unknown_event_is_refused(client_user):
 
     assert answer.status_code == 400
     assert "events" in answer.json()
+
+
+def test_the_api_root_links_the_webhooks(client_user):
+    body = APIClient().get("/api/v1/").json()
+    assert body["webhooks"] == f"http://testserver{WEBHOOKS}"
+    assert body["milestones"] == "http://testserver/api/v1/milestones/"
+    # The link leads to the client's endpoints (behind its token).
+    make_endpoint(client_user)
+    assert APIClient().get(body["webhooks"]).status_code == 401
+    listed = token_client(client_user).get(body["webhooks"]).json()
+    assert [e["url"] for e in listed["results"]] == ["https://hooks.example.org/in"]
 
 
 def test_the_permission_matrix(client_user, other_user, editor, client):

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -70,30 +70,79 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(wait, dt.timedelta(seconds=settings.WEBHOOK_MAX_RETRY_WAIT_SECONDS))
 
 
-def claim(delivery_id: int, *, at: dt.datetime) -> uuid.UUID | None:
-    """Move the delivery to sending under a new claim; None if it is not due, another worker
-    has it, or its endpoint already has its limit of deliveries in flight."""
-    endpoint_id = (
-        Delivery.objects.filter(pk=delivery_id).values_list("endpoint_id", flat=True).first()
-    )
-    if endpoint_id is None:
-        return None
+def claim(delivery_id: int, *, at: dt.datetime) -> Delivery | None:
+    """Move the delivery to sending under a new claim and return it (with its event and
+    endpoint, `claim` holding the token); None if it is not due, another worker has it, or its
+    endpoint already has its limit of deliveries in flight.
+
+    Two statements in one transaction: the first loads the due delivery and locks its
+    endpoint's row, so claims for one endpoint take turns; the second counts the endpoint's
+    deliveries in flight and, below the limit, moves this one to sending (at the limit, it
+    clears `queued_at` so the dispatcher queues it again). The count must be a statement of
+    its own: one started before the lock was granted would not see a claim committed while
+    it waited."""
     token = uuid.uuid4()
     with transaction.atomic():
-        # Claims for one endpoint take turns, so the count below cannot be overtaken.
-        if not Endpoint.objects.select_for_update().filter(pk=endpoint_id).exists():
-            return None
-        sending = Delivery.objects.filter(endpoint_id=endpoint_id, state=DeliveryState.SENDING)
-        if sending.count() >= settings.WEBHOOK_MAX_SENDING_PER_ENDPOINT:
-            # Busy: the dispatcher queues it again on its next run.
-            Delivery.objects.filter(pk=delivery_id).update(queued_at=None)
-            return None
-        moved = (
+        delivery = (
             Delivery.objects.due(at=at)
             .filter(pk=delivery_id)
-            .update(state=DeliveryState.SENDING, claim=token, claimed_at=at, updated_at=at)
+            .select_related("event", "endpoint")
+            .select_for_update(of=("endpoint",))
+            .first()
         )
-    return token if moved else None
+        if delivery is None:
+            return None
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, _db_values(_claim_params(delivery, token, at)))
+            row = cursor.fetchone()
+    if row is None or row[0] != DeliveryState.SENDING:
+        return None
+    delivery.state, delivery.claim, delivery.claimed_at = DeliveryState.SENDING, token, at
+    return delivery
+
+
+# Uncorrelated, so computed once per statement; both databases return only the target table's
+# columns, so the answer is the state written (sending, or still pending at the limit).
+_AT_LIMIT = f"""(
+    SELECT count(*) >= %(limit)s FROM {Delivery._meta.db_table}
+    WHERE endpoint_id = %(endpoint)s AND state = %(sending)s
+)"""
+_CLAIM_SQL = f"""
+UPDATE {Delivery._meta.db_table} SET
+    state = CASE WHEN {_AT_LIMIT} THEN state ELSE %(sending)s END,
+    claim = CASE WHEN {_AT_LIMIT} THEN NULL ELSE %(token)s END,
+    claimed_at = CASE WHEN {_AT_LIMIT} THEN NULL ELSE %(at)s END,
+    queued_at = CASE WHEN {_AT_LIMIT} THEN NULL ELSE queued_at END,
+    updated_at = CASE WHEN {_AT_LIMIT} THEN updated_at ELSE %(at)s END
+WHERE id = %(delivery)s AND state = %(pending)s AND next_attempt_at <= %(at)s
+RETURNING state
+"""
+
+
+def _claim_params(delivery: Delivery, token: uuid.UUID, at: dt.datetime) -> dict:
+    return {
+        "limit": settings.WEBHOOK_MAX_SENDING_PER_ENDPOINT,
+        "endpoint": delivery.endpoint_id,
+        "delivery": delivery.pk,
+        "sending": DeliveryState.SENDING,
+        "pending": DeliveryState.PENDING,
+        "token": token,
+        "at": at,
+    }
+
+
+def _db_values(params: dict) -> dict:
+    """Parameters of the raw statements as the database stores them (uuids and datetimes)."""
+    uuid_field = Delivery._meta.get_field("claim")
+    time_field = Delivery._meta.get_field("claimed_at")
+    converted = {}
+    for name, value in params.items():
+        if isinstance(value, uuid.UUID):
+            value = uuid_field.get_db_prep_value(value, connection)
+        elif isinstance(value, dt.datetime):
+            value = time_field.get_db_prep_value(value, connection)
+        converted[name] = value
+    return converted
 
 
 def _excerpt(body: bytes) -> str:
@@ -158,8 +207,14 @@ def record(
     started: dt.datetime,
     duration: float,
 ) -> str:
-    """Write the attempt and the delivery's new state, if the claim is still ours. Returns the
-    state written (or "" when the claim was lost: a released lease, another worker posting)."""
+    """Write the attempt, the delivery's new state and its endpoint's health, if the claim is
+    still ours, in one statement. Returns the state written (or "" when the claim was lost: a
+    released lease, another worker posting).
+
+    Every answer counts towards the endpoint's health: a success clears its failures; an
+    endpoint that failed WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row over at least
+    WEBHOOK_DISABLE_AFTER_HOURS is disabled and its owner told (its pending deliveries wait for
+    it to be resumed)."""
     at = timezone.now()
     state, error = outcome.state, outcome.error
     next_attempt_at = delivery.next_attempt_at
@@ -168,63 +223,142 @@ def record(
         if _window_closed(delivery, next_attempt_at):
             state = DeliveryState.FAILED
             error = f"{error}; gave up after {settings.WEBHOOK_RETRY_HOURS} hours of retries"
-    with transaction.atomic():
-        updated = Delivery.objects.filter(
-            pk=delivery.pk, claim=token, state=DeliveryState.SENDING
-        ).update(
-            state=state,
-            attempts=F("attempts") + 1,
-            next_attempt_at=next_attempt_at,
-            queued_at=None,
-            claim=None,
-            claimed_at=None,
-            delivered_at=at if state == DeliveryState.DELIVERED else None,
-            last_status_code=outcome.status_code,
-            last_error=error[:2000],
-            updated_at=at,
-        )
-        if not updated:
-            return ""
-        DeliveryAttempt.objects.create(
-            delivery=delivery,
-            number=delivery.attempts + 1,
-            started_at=started,
-            duration=duration,
-            status_code=outcome.status_code,
-            response_size=response.size if response is not None else None,
-            response_excerpt=_excerpt(response.body) if response is not None else "",
-            error=error[:2000],
-        )
-        _record_endpoint_health(delivery.endpoint, ok=state == DeliveryState.DELIVERED, at=at)
-    return state
-
-
-def _record_endpoint_health(endpoint: Endpoint, *, ok: bool, at: dt.datetime) -> None:
-    """Every answer counts: a success clears the endpoint's failures; an endpoint that failed
-    WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row over at least WEBHOOK_DISABLE_AFTER_HOURS
-    is disabled and its owner told (its pending deliveries wait for it to be resumed)."""
-    endpoints = Endpoint.objects.filter(pk=endpoint.pk)
-    if ok:
-        endpoints.exclude(consecutive_failures=0).update(consecutive_failures=0, failing_since=None)
-        return
-    endpoints.update(
-        consecutive_failures=F("consecutive_failures") + 1,
-        failing_since=Coalesce(F("failing_since"), at),
-    )
-    since = at - dt.timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS)
     reason = (
         f"Disabled on {at:%Y-%m-%d %H:%M} UTC: every delivery attempt failed for more than "
         f"{settings.WEBHOOK_DISABLE_AFTER_HOURS} hours "
         f"({settings.WEBHOOK_DISABLE_AFTER_FAILURES} or more attempts in a row)."
     )
-    disabled = endpoints.filter(
-        disabled_at__isnull=True,
-        consecutive_failures__gte=settings.WEBHOOK_DISABLE_AFTER_FAILURES,
-        failing_since__lte=since,
-    ).update(disabled_at=at, disabled_reason=reason)
+    params = {
+        "delivery": delivery.pk,
+        "token": token,
+        "sending": DeliveryState.SENDING,
+        "state": state,
+        "next_attempt_at": next_attempt_at,
+        "delivered_at": at if state == DeliveryState.DELIVERED else None,
+        "status_code": outcome.status_code,
+        "error": error[:2000],
+        "at": at,
+        "started": started,
+        "duration": duration,
+        "response_size": response.size if response is not None else None,
+        "excerpt": _excerpt(response.body) if response is not None else "",
+        "ok": state == DeliveryState.DELIVERED,
+        "failures": settings.WEBHOOK_DISABLE_AFTER_FAILURES,
+        "since": at - dt.timedelta(hours=settings.WEBHOOK_DISABLE_AFTER_HOURS),
+        "reason": reason,
+    }
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RECORD_SQL, _db_values(params))
+            recorded, disabled = cursor.fetchone()
+    else:
+        recorded, disabled = _record_in_steps(params)
+    if not recorded:
+        return ""
     if disabled:
-        logger.warning("Webhook endpoint %s disabled: %s", endpoint.pk, reason)
-        transaction.on_commit(lambda: tell_owner_disabled(endpoint.pk))
+        logger.warning("Webhook endpoint %s disabled: %s", delivery.endpoint_id, reason)
+        endpoint_id = delivery.endpoint_id
+        transaction.on_commit(lambda: tell_owner_disabled(endpoint_id))
+    return state
+
+
+# The delivery's update, the attempt's insert and the endpoint's health in one statement (so
+# one round trip, and all or nothing). Every SET expression reads the row as it was, so the
+# disabling condition counts the failure being recorded by adding one.
+_FAILING_LONG_ENOUGH = """
+    NOT %(ok)s AND disabled_at IS NULL
+    AND consecutive_failures + 1 >= %(failures)s
+    AND COALESCE(failing_since, %(at)s) <= %(since)s
+"""
+_RECORD_SQL = f"""
+WITH moved AS (
+    UPDATE {Delivery._meta.db_table} SET
+        state = %(state)s,
+        attempts = attempts + 1,
+        next_attempt_at = %(next_attempt_at)s,
+        queued_at = NULL,
+        claim = NULL,
+        claimed_at = NULL,
+        delivered_at = %(delivered_at)s,
+        last_status_code = %(status_code)s,
+        last_error = %(error)s,
+        updated_at = %(at)s
+    WHERE id = %(delivery)s AND claim = %(token)s AND state = %(sending)s
+    RETURNING id, endpoint_id, attempts
+), logged AS (
+    INSERT INTO {DeliveryAttempt._meta.db_table} (
+        delivery_id, number, started_at, duration, status_code, response_size,
+        response_excerpt, error
+    )
+    SELECT id, attempts, %(started)s, %(duration)s, %(status_code)s, %(response_size)s,
+        %(excerpt)s, %(error)s
+    FROM moved
+), health AS (
+    UPDATE {Endpoint._meta.db_table} SET
+        consecutive_failures = CASE WHEN %(ok)s THEN 0 ELSE consecutive_failures + 1 END,
+        failing_since = CASE WHEN %(ok)s THEN NULL ELSE COALESCE(failing_since, %(at)s) END,
+        disabled_at = CASE WHEN {_FAILING_LONG_ENOUGH} THEN %(at)s ELSE disabled_at END,
+        disabled_reason = CASE
+            WHEN {_FAILING_LONG_ENOUGH} THEN %(reason)s ELSE disabled_reason
+        END
+    WHERE id IN (SELECT endpoint_id FROM moved)
+        AND (NOT %(ok)s OR consecutive_failures <> 0 OR failing_since IS NOT NULL)
+    RETURNING disabled_at = %(at)s AND disabled_reason = %(reason)s AS disabled_now
+)
+SELECT
+    EXISTS (SELECT 1 FROM moved),
+    EXISTS (SELECT 1 FROM health WHERE disabled_now)
+"""
+
+
+def _record_in_steps(params: dict) -> tuple[bool, bool]:
+    """What _RECORD_SQL does, statement by statement in one transaction, for databases without
+    data-modifying WITH clauses (SQLite, for local development: one writer at a time)."""
+    at, ok = params["at"], params["ok"]
+    with transaction.atomic():
+        moved = Delivery.objects.filter(
+            pk=params["delivery"], claim=params["token"], state=DeliveryState.SENDING
+        )
+        endpoint_id = moved.values_list("endpoint_id", flat=True).first()
+        if endpoint_id is None or not moved.update(
+            state=params["state"],
+            attempts=F("attempts") + 1,
+            next_attempt_at=params["next_attempt_at"],
+            queued_at=None,
+            claim=None,
+            claimed_at=None,
+            delivered_at=params["delivered_at"],
+            last_status_code=params["status_code"],
+            last_error=params["error"],
+            updated_at=at,
+        ):
+            return False, False
+        DeliveryAttempt.objects.create(
+            delivery_id=params["delivery"],
+            number=Delivery.objects.values_list("attempts", flat=True).get(pk=params["delivery"]),
+            started_at=params["started"],
+            duration=params["duration"],
+            status_code=params["status_code"],
+            response_size=params["response_size"],
+            response_excerpt=params["excerpt"],
+            error=params["error"],
+        )
+        endpoints = Endpoint.objects.filter(pk=endpoint_id)
+        if ok:
+            endpoints.exclude(consecutive_failures=0, failing_since__isnull=True).update(
+                consecutive_failures=0, failing_since=None
+            )
+            return True, False
+        endpoints.update(
+            consecutive_failures=F("consecutive_failures") + 1,
+            failing_since=Coalesce(F("failing_since"), at),
+        )
+        disabled = endpoints.filter(
+            disabled_at__isnull=True,
+            consecutive_failures__gte=params["failures"],
+            failing_since__lte=params["since"],
+        ).update(disabled_at=at, disabled_reason=params["reason"])
+    return True, bool(disabled)
 
 
 def tell_owner_disabled(endpoint_id: int) -> None:
@@ -249,14 +383,13 @@ def deliver(delivery_id: int) -> str:
     """Claim, post and record one delivery. Returns the state written, or "" if it was not
     ours to post (not due, claimed elsewhere, endpoint busy). Safe to run twice."""
     started = timezone.now()
-    token = claim(delivery_id, at=started)
-    if token is None:
+    delivery = claim(delivery_id, at=started)
+    if delivery is None:
         return ""
-    delivery = Delivery.objects.select_related("event", "endpoint").get(pk=delivery_id)
     clock = time.monotonic()
     outcome, response = post(delivery, at=started)
     duration = time.monotonic() - clock
-    state = record(delivery, token, outcome, response, started=started, duration=duration)
+    state = record(delivery, delivery.claim, outcome, response, started=started, duration=duration)
     log = logger.info if state == DeliveryState.DELIVERED else logger.warning
     log(
         "Webhook delivery %s (event %s, endpoint %s, attempt %d): %s %s",

@@ -48,6 +48,15 @@ def test_the_root_links_every_resource(seeded, api):
         assert body[name] == f"http://testserver/api/v1/{name}/"
 
 
+def test_the_root_adds_the_links_the_site_names(api, settings):
+    settings.API_ROOT_LINKS = {"everything": "api:export"}
+    body = api.get("/api/v1/").json()
+    assert body["everything"] == "http://testserver/api/v1/export/"
+    assert "webhooks" not in body
+    settings.API_ROOT_LINKS = {}
+    assert "everything" not in api.get("/api/v1/").json()
+
+
 @pytest.mark.parametrize("path, model", PUBLIC.items())
 def test_a_list_holds_exactly_the_published_records(seeded, api, path, model):
     listed = everything(api, path)
