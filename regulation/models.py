@@ -1644,6 +1644,10 @@ class Commitment(PublicRecord):
     class Meta:
         permissions = [*publish_permissions("commitment"), *merge_permissions("commitment")]
         ordering = ["-made_on", "key"]
+        indexes = [
+            # A list's first page in its default order reads 50 rows, not every commitment.
+            models.Index(fields=["status", "-made_on", "key"], name="commitment_status_made"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(due_on__isnull=True) | Q(due_end__gte=F("due_on")),
