@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('regulation', '0014_commitment_update_previous_status'),
+        ('regulation', '0015_merge_permission_for_editors'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
