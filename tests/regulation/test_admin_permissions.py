@@ -43,6 +43,7 @@ from regulation.models import (
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
 from tests.tracker.reminders import subscribe
 from tracker.models import FollowUp, Heartbeat, PlannerRun, Reminder
+from tracker.webhooks.models import Delivery, Endpoint, Event
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +169,11 @@ def world() -> None:
     staff_user("contributor")
     AuthToken.objects.create(staff_user("api-client"))
     AuthToken.objects.create(staff_user("api-client-2"))
+    endpoint = Endpoint.objects.create(
+        owner=staff_user("webhook-client"), url="https://hooks.example.org/in"
+    )
+    event = Event.objects.create(type="milestone.confirmed", payload={"key": "M21"})
+    Delivery.objects.create(event=event, endpoint=endpoint)
     Group.objects.create(name="Editors")
 
 

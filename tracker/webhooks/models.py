@@ -66,7 +66,9 @@ class Endpoint(models.Model):
         max_length=2000, help_text="An https address; redirects are not followed."
     )
     events = models.JSONField(
-        default=list, help_text="The event types it wants (a list); empty means all of them."
+        default=list,
+        blank=True,  # an empty list is a valid choice: every event
+        help_text="The event types it wants (a list); empty means all of them.",
     )
     platform = models.ForeignKey(
         "regulation.Platform", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
