@@ -233,7 +233,7 @@ def save_with_new_key(record: models.Model, save) -> None:
 
 
 def choices_check(
-    field: str, choices: type[models.TextChoices], *, blank: bool = False
+    field: str, choices: type[models.Choices], *, blank: bool = False, prefix: str = ""
 ) -> models.CheckConstraint:
     """The database's refusal of a value outside the field's choices, wherever it comes from
     (an update(), raw SQL, a fixture): one bad value would break every page that shows it.
@@ -242,7 +242,7 @@ def choices_check(
     allowed = [*choices.values, *([""] if blank else [])]
     return models.CheckConstraint(
         condition=Q(**{f"{field}__in": allowed}),
-        name=f"%(class)s_{field}_in_choices",
+        name=f"{prefix}%(class)s_{field}_in_choices",
         violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
     )
 

@@ -6,7 +6,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from regulation.dates import Certainty, Precision
-from regulation.models import Status, Verification
+from regulation.models import Status, Verification, choices_check
 
 
 @dataclass(frozen=True)
@@ -111,16 +111,6 @@ class ReminderState(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
-
-
-def _choices_check(field: str, choices: type[models.Choices]) -> models.CheckConstraint:
-    """The database refuses a value outside the field's choices (as regulation's choices_check
-    does for text choices; this one also takes integer choices)."""
-    return models.CheckConstraint(
-        condition=models.Q(**{f"{field}__in": choices.values}),
-        name=f"%(class)s_{field}_in_choices",
-        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
-    )
 
 
 def at_most_one_target() -> models.Q:
@@ -314,7 +304,7 @@ class LeadTime(models.Model):
         ordering = ["-days"]
         constraints = [
             models.UniqueConstraint(fields=["subscription", "days"], name="lead_time_once"),
-            _choices_check("days", LeadDays),
+            choices_check("days", LeadDays),
         ]
 
     def __str__(self) -> str:
@@ -492,9 +482,9 @@ class Reminder(models.Model):
                 | (~models.Q(kind=ReminderKind.DATE_CHANGED) & models.Q(date_change__isnull=True)),
                 name="reminder_change_notice_names_its_change",
             ),
-            _choices_check("kind", ReminderKind),
-            _choices_check("state", ReminderState),
-            _choices_check("lead_days", LeadDays),
+            choices_check("kind", ReminderKind),
+            choices_check("state", ReminderState),
+            choices_check("lead_days", LeadDays),
         ]
         indexes = [models.Index(fields=["state", "not_before"], name="reminder_state_due")]
 
@@ -591,8 +581,8 @@ class FollowUp(models.Model):
                 condition=models.Q(commitment__isnull=True) ^ models.Q(milestone__isnull=True),
                 name="follow_up_names_one_record",
             ),
-            _choices_check("kind", FollowUpKind),
-            _choices_check("state", ReminderState),
+            choices_check("kind", FollowUpKind),
+            choices_check("state", ReminderState),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from regulation.models import choices_check
+
 SECRET_PREFIX = "whsec_"
 
 
@@ -40,14 +42,6 @@ class DeliveryState(models.TextChoices):
     DELIVERED = "delivered", "Delivered"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
-
-
-def _in_choices(field: str, choices: type[models.Choices]) -> models.CheckConstraint:
-    return models.CheckConstraint(
-        condition=models.Q(**{f"{field}__in": choices.values}),
-        name=f"webhook_%(class)s_{field}_in_choices",
-        violation_error_message=f"The {field.replace('_', ' ')} is not one of its choices.",
-    )
 
 
 class EndpointQuerySet(models.QuerySet):
@@ -184,7 +178,7 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [_in_choices("type", EventType)]
+        constraints = [choices_check("type", EventType, prefix="webhook_")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.id}"
@@ -271,7 +265,7 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         constraints = [
             models.UniqueConstraint(fields=["event", "endpoint"], name="webhook_delivery_once"),
-            _in_choices("state", DeliveryState),
+            choices_check("state", DeliveryState, prefix="webhook_"),
             models.CheckConstraint(
                 condition=models.Q(state=DeliveryState.SENDING, claim__isnull=False)
                 | (~models.Q(state=DeliveryState.SENDING) & models.Q(claim__isnull=True)),
