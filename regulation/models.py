@@ -1386,6 +1386,11 @@ class Milestone(PublicRecord):
         return self.certainty == Certainty.EXPECTED and last_day < local_day(at)
 
     @property
+    def is_upcoming(self) -> bool:
+        """MilestoneQuerySet.upcoming() for one record, today: its period has not ended."""
+        return self.date_end >= local_day()
+
+    @property
     def passed_unconfirmed(self) -> bool:
         """has_passed_unconfirmed() today, for templates (which cannot pass `at`)."""
         return self.has_passed_unconfirmed()

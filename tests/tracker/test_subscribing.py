@@ -11,8 +11,8 @@ from django.core import mail
 from django.core.cache import cache
 from django.urls import reverse
 
-from regulation.models import Status
-from tests.factories import make_commitment
+from regulation.models import Instrument, Status, Topic
+from tests.factories import make_commitment, make_platform, make_source
 from tests.tracker.reminders import make_day_exact_milestone, make_subscriber, subscribe
 from tracker import links
 from tracker.models import Subscriber, Subscription
@@ -194,3 +194,42 @@ def test_a_commitment_is_watched_after_double_opt_in_and_managed_without_lead_ti
     assert 'type="checkbox"' not in shown
     client.post(manage, {"subscription": subscription.pk, "action": "delete"})
     assert not Subscription.objects.exists()
+
+
+def follow_watch_link(client, page_url: str) -> str:
+    """The reminder form reached from a record's page: its page's one "watch" link, followed."""
+    page = client.get(page_url).content.decode()
+    links_found = re.findall(r'<p class="watch"><a href="([^"]+)">', page)
+    assert len(links_found) == 1, page
+    return client.get(links_found[0].replace("&amp;", "&")).content.decode()
+
+
+def test_each_watchable_page_links_to_the_form_with_its_record_chosen(client):
+    platform = make_platform(name="Snapchat", status=Status.PUBLISHED)
+    milestone = make_day_exact_milestone(date=dt.date(2099, 1, 1), platforms=[platform])
+    commitment = make_commitment(platforms=[platform])
+    topic = Topic.objects.create(name="Grooming", slug="grooming")
+    instrument = Instrument.objects.create(
+        title="A code of practice", slug="a-code", kind="code_of_practice", stage="final"
+    )
+    instrument.sources.set([make_source()])
+    instrument.publish()
+
+    for kind, record in [
+        ("milestone", milestone),
+        ("commitment", commitment),
+        ("platform", platform),
+        ("topic", topic),
+        ("instrument", instrument),
+    ]:
+        form = follow_watch_link(client, record.get_absolute_url())
+        assert f'<option value="{kind}:{record.pk}" selected>' in form, kind
+
+
+def test_no_watch_link_for_a_date_already_past(client):
+    past = make_day_exact_milestone(date=dt.date(2020, 1, 1))
+
+    page = client.get(past.get_absolute_url()).content.decode()
+
+    assert past.title in page
+    assert 'class="watch"' not in page
