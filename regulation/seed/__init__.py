@@ -59,14 +59,15 @@ def load_seed(
         if errors:
             raise SeedError(errors)
         memory = Memory()
-        for release in pending:
+        for n, release in enumerate(pending):
             record = FactRelease.objects.create(
                 name=release.name,
                 facts_file=release.facts_path.name,
                 curation_file=release.curation_path.name,
                 applied_by=applied_by,
             )
-            ReleaseApplier(release, record, memory, report).apply()
+            adopting = not applied and n == 0  # the first release this database has seen
+            ReleaseApplier(release, record, memory, report, adopting=adopting).apply()
             report.applied.append(release.name)
     return report
 

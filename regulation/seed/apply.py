@@ -2,6 +2,7 @@
 leave alone what staff deleted, and correct only fields staff have not changed since."""
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,6 +20,7 @@ from regulation.models import (
     SeededRecord,
     Source,
     Status,
+    next_key_in_series,
 )
 from regulation.seed.plan import Correction, Release, SeedError, Spec, StatusUpdate
 
@@ -150,8 +152,22 @@ class Memory:
 
 
 class ReleaseApplier:
-    def __init__(self, release: Release, record: FactRelease, memory: Memory, report: SeedReport):
+    """Applies one release. `adopting`: this is the first release the database has seen, so a
+    record it names that the seed does not remember was loaded before releases existed, and is
+    found by its key or slug. After that, every record a release made is remembered, and a
+    record holding a release's key is one staff created (keys continue the series)."""
+
+    def __init__(
+        self,
+        release: Release,
+        record: FactRelease,
+        memory: Memory,
+        report: SeedReport,
+        *,
+        adopting: bool,
+    ):
         self.release, self.record, self.memory, self.report = release, record, memory, report
+        self.adopting = adopting
         self.counts: Counter = Counter()
         self.new_sources: list[tuple[Source, Spec]] = []
 
@@ -188,6 +204,8 @@ class ReleaseApplier:
                 self.report.kept[name] += 1
             return record
         existing = self.memory.unremembered(spec.model, spec.match_field, spec.fact_id)
+        if existing is not None and spec.match_field == "key" and not self.adopting:
+            return self._create_beside(spec, existing)
         if existing is not None:
             # Loaded before releases existed: remember it as this release's, change nothing.
             self.memory.remember(self.record, spec, existing, self._values(spec), adopted=True)
@@ -195,7 +213,7 @@ class ReleaseApplier:
             self.report.adopted[name] += 1
             self.counts[f"{name} adopted"] += 1
             return existing
-        if self.memory.deleted_before(spec.model, spec.match_field, spec.fact_id):
+        if self.adopting and self.memory.deleted_before(spec.model, spec.match_field, spec.fact_id):
             self._skip_deleted(spec)
             return None
         missing = self._missing_required_refs(spec)
@@ -211,6 +229,49 @@ class ReleaseApplier:
         self.report.created[name] += 1
         self.counts[f"{name} created"] += 1
         return record
+
+    def _create_beside(self, spec: Spec, holder: models.Model) -> models.Model:
+        """The release's record when staff gave its key to a record of their own: the staff
+        record keeps the key (its address may be cited already), the release's record takes the
+        next key of the series, and an editor is told (a SeedConflict on the key) rather than
+        the two being taken for one."""
+        record = self._create(spec, key=self._free_key(spec.model))
+        self.memory.remember(self.record, spec, record, self._values(spec), adopted=False)
+        name = plural(spec.model)
+        self.report.created[name] += 1
+        self.counts[f"{name} created"] += 1
+        SeedConflict.objects.create(
+            release=self.record,
+            model=label(spec.model),
+            fact_id=spec.fact_id,
+            object_pk=record.pk,
+            field="key",
+            staff_value=record.key,
+            release_value=spec.fact_id,
+            reason=(
+                f"The key {spec.fact_id} was already held by a record staff created "
+                f"({holder.pk}: {holder}), so this release's record was given {record.key}. "
+                "An editor may swap the keys."
+            ),
+        )
+        self.report.conflicts.append(
+            f"{spec.fact_id} ({spec.model._meta.verbose_name}): key {spec.fact_id} is held by a "
+            f"record staff created; the release's record is {record.key}"
+        )
+        self.counts["keys held by staff records"] += 1
+        return record
+
+    def _free_key(self, model: type[models.Model]) -> str:
+        """The next key of the model's series above every key in use and every key this
+        release itself gives (so that none of its later records finds its key taken)."""
+        series = model.key_series
+        numbers = [
+            int(spec.fact_id[len(series) :])
+            for spec in self.release.specs
+            if spec.model is model and re.fullmatch(rf"{series}[0-9]+", spec.fact_id)
+        ]
+        following = int(next_key_in_series(model, series)[len(series) :])
+        return f"{series}{max([following, *(n + 1 for n in numbers)])}"
 
     def _missing_required_refs(self, spec: Spec) -> str:
         for name, ref in spec.refs.items():
@@ -236,11 +297,12 @@ class ReleaseApplier:
         found = [self.resolve((Source, sid)) for sid in source_ids]
         return [source.pk for source in found if source is not None]
 
-    def _create(self, spec: Spec) -> models.Model:
+    def _create(self, spec: Spec, **overrides: Any) -> models.Model:
+        """The release's record; `overrides` replace its fields (key=None: the next key)."""
         refs = {name: self.resolve(ref) for name, ref in spec.refs.items()}
         if spec.model is Source:
             refs = {}  # the publisher is linked once organisations exist
-        record = spec.model(**spec.fields, **refs)
+        record = spec.model(**{**spec.fields, **overrides}, **refs)
         record._change_reason = SEED_REASON
         record.save()
         if spec.model is Source:

@@ -22,6 +22,7 @@ from regulation.models import (
     Topic,
 )
 from regulation.seed import SeedError, load_seed
+from tests.factories import make_milestone
 from tests.regulation.release_files import update, write_manifest
 
 pytestmark = pytest.mark.django_db
@@ -323,3 +324,47 @@ def test_a_view_only_user_cannot_resolve_a_conflict(first_only, with_update, cli
 
     conflict.refresh_from_db()
     assert not conflict.is_resolved
+
+
+def test_a_key_staff_gave_a_new_record_is_never_taken_for_a_later_release_record(
+    first_only, with_update
+):
+    load_seed(first_only)
+    # Staff add a milestone after the first release: it takes the next key, M61, which the
+    # update also uses for a record of its own.
+    staff = make_milestone(title="Added by staff", status=Status.DRAFT)
+    assert staff.key == "M61"
+
+    report = load_seed(with_update)
+
+    staff.refresh_from_db()
+    assert (staff.key, staff.title) == ("M61", "Added by staff")
+    row = SeededRecord.objects.get(model="regulation.milestone", fact_id="M61")
+    released = Milestone.objects.get(pk=row.object_pk)
+    assert released.pk != staff.pk and not row.adopted
+    assert released.key == "M62"
+    assert released.title.startswith("Ofcom opens an enforcement programme")
+    assert report.created["Milestones"] == 1
+    conflict = SeedConflict.objects.get(fact_id="M61", field="key")
+    assert (conflict.object_pk, conflict.staff_value, conflict.release_value) == (
+        released.pk,
+        "M62",
+        "M61",
+    )
+    assert "M61 (milestone): key M61 is held by a record staff created" in " ".join(
+        report.conflicts
+    )
+
+
+def test_a_staff_record_deleted_under_a_later_release_key_does_not_stop_that_record(
+    first_only, with_update
+):
+    load_seed(first_only)
+    make_milestone(title="Added by staff, then deleted", status=Status.DRAFT).delete()
+
+    report = load_seed(with_update)
+
+    assert report.created["Milestones"] == 1
+    released = Milestone.objects.get(key="M61")
+    assert released.title.startswith("Ofcom opens an enforcement programme")
+    assert not SeedConflict.objects.filter(field="key").exists()
