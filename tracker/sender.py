@@ -75,19 +75,18 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 
 def _with_what_they_show(rows) -> dict[int, list[Reminder]]:
-    """These reminders with what their e-mails show, read in one go (two queries for the whole
-    batch, not per subscriber), by subscriber, each subscriber's in the e-mail's order."""
+    """These reminders with what their e-mails show, read in one go (a few queries for the
+    whole batch, not per subscriber), by subscriber, each subscriber's in the e-mail's order.
+    A milestone or commitment many reminders share is read, and made an object, once."""
     sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
     platforms = Prefetch("commitment__platforms", queryset=Platform.objects.order_by("name"))
     rows = (
         rows.select_related(
-            "milestone",
             "subscription__subscriber",
             "date_change__source",
-            "commitment",
             "commitment_update__evidence",
         )
-        .prefetch_related(sources, platforms)
+        .prefetch_related("milestone", sources, "commitment", platforms)
         .order_by(
             "milestone__date",
             "milestone_id",
