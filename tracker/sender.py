@@ -3,7 +3,9 @@
 Per batch: one conditional update moves the batch's claimable rows from pending to sending under
 a claim of this run's own (two senders given the same subscribers: only one moves any row).
 Then per subscriber: one e-mail goes out over the batch's one SMTP connection, and as soon as the
-server has accepted it that subscriber's rows are marked sent. A crash between the server
+server has accepted it that subscriber's rows are marked sent. The e-mails are handed to a
+postman thread (tracker/postman.py) so that the server's first round trips for the next e-mail
+overlap that mark; its DATA waits until the mark is done. A crash between the server
 accepting a message and that mark leaves those rows in sending until the lease runs out; they
 are then sent again (see README, "What is guaranteed"). The rows of subscribers not reached yet
 go back to pending when the batch stops early (a lost connection, an error), or after the
@@ -43,6 +45,7 @@ from regulation.models import (
 from tracker.ics import calendar
 from tracker.links import absolute, manage_url, unsubscribe_url
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
+from tracker.postman import Parcel, Postman
 
 logger = logging.getLogger(__name__)
 LONGEST_WAIT = dt.timedelta(hours=6)
@@ -54,6 +57,16 @@ class BatchResult:
     reminders: int = 0
     retrying: int = 0
     failed: int = 0
+
+    def count(self, state: str, reminders: int) -> None:
+        """One e-mail's outcome: its reminders' state."""
+        if state == ReminderState.SENT:
+            self.sent += 1
+            self.reminders += reminders
+        elif state == ReminderState.PENDING:
+            self.retrying += reminders
+        elif state == ReminderState.FAILED:
+            self.failed += reminders
 
 
 class ConnectionLost(Exception):
@@ -543,37 +556,36 @@ def release(token: uuid.UUID, ids, *, at: dt.datetime) -> int:
     )
 
 
-def send_to_subscriber(
-    reminders: list[Reminder],
-    token: uuid.UUID,
-    connection,
-    *,
-    at: dt.datetime,
-    rendered: dict | None = None,
-) -> str:
-    """Send one subscriber's reminders, claimed under `token`, and record the outcome: marked
-    sent as soon as the server has accepted the e-mail. `rendered`: the batch's renderings, as
-    for build_message(). Returns the rows' state."""
+def _hand(
+    postman: Postman | None, connection, reminders: list[Reminder], *, at, rendered: dict
+) -> Parcel:
+    """One subscriber's e-mail, handed over: to the postman as bytes over SMTP, or as an
+    e-mail object to another backend (a file, memory). Nothing is sent before let_through()."""
     subscriber = reminders[0].subscription.subscriber
-    try:
-        if isinstance(connection, SMTPBackend) and connection.connection is not None:
-            # What the backend's send() does, given the bytes (see message_bytes()).
-            raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
-            connection.connection.sendmail(_sender(), [recipient], raw)
-        else:  # another backend (a file, memory): the e-mail as such
-            message = build_message(
-                subscriber, reminders, at=at, connection=connection, rendered=rendered
-            )
-            message.send()
-    except OSError as error:  # smtplib.SMTPException is an OSError too
-        state = mark_failed_attempt(token, reminders, error, at=at)
-        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
-        lost = not isinstance(error, smtplib.SMTPException)
-        if lost or isinstance(error, smtplib.SMTPServerDisconnected):
-            raise ConnectionLost from error
-        return state
-    mark_sent(token, reminders, at=at)
-    return ReminderState.SENT
+    if postman is not None:
+        raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
+        return postman.hand(_sender(), recipient, raw)
+    message = build_message(subscriber, reminders, at=at, connection=connection, rendered=rendered)
+    return Parcel.inline(message.send)
+
+
+def _record(parcel: Parcel, reminders: list[Reminder], token: uuid.UUID, *, at) -> str:
+    """Wait for the e-mail's outcome and record it: its rows marked sent as soon as the server
+    has taken it, else the error (retried later, or failed for good). Returns the rows' state;
+    raises ConnectionLost when the connection is gone."""
+    error = parcel.outcome()
+    if error is None:
+        mark_sent(token, reminders, at=at)
+        return ReminderState.SENT
+    if not isinstance(error, OSError):
+        raise error
+    state = mark_failed_attempt(token, reminders, error, at=at)
+    subscriber_id = reminders[0].subscription.subscriber_id
+    logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
+    lost = not isinstance(error, smtplib.SMTPException)
+    if lost or isinstance(error, smtplib.SMTPServerDisconnected):
+        raise ConnectionLost from error
+    return state
 
 
 def _sender() -> str:
@@ -588,7 +600,11 @@ _SENDERS: dict[tuple[str, str], str] = {}
 
 
 def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
-    """Send each subscriber's due reminders over one SMTP connection for the whole batch."""
+    """Send each subscriber's due reminders over one SMTP connection for the whole batch.
+
+    Each e-mail is handed to the postman (tracker/postman.py) before the one before it is
+    recorded, so that the server's first round trips for it overlap that record; its DATA is
+    let through only once the e-mail before is marked sent."""
     result = BatchResult()
     connection = get_connection(fail_silently=False)
     try:
@@ -598,29 +614,42 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         # Nothing was claimed: every row stays pending and the next planner run queues it again.
         logger.warning("Sender: the mail server cannot be reached, nothing sent: %s", error)
         return result
+    postman = None
     try:
         with quick_commits():
             token, ids = claim(subscriber_ids, at=at)
-            unstarted = set(ids)  # claimed rows whose e-mail was not handed to the server
+            unstarted = set(ids)  # claimed rows whose e-mail was not let through to the server
+            handed = None  # (parcel, reminders): handed over, not let through yet
+            sending = None  # (parcel, reminders): let through, its outcome not recorded yet
             try:
                 due = _with_what_they_show(Reminder.objects.filter(pk__in=ids)) if ids else {}
+                smtp = getattr(connection, "connection", None)
+                if due and isinstance(connection, SMTPBackend) and smtp is not None:
+                    postman = Postman(smtp)
                 rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
                 for subscriber_id in subscriber_ids:
                     reminders = due.get(subscriber_id)
                     if reminders is None:
                         continue
+                    parcel = _hand(postman, connection, reminders, at=at, rendered=rendered)
+                    handed = (parcel, reminders)
+                    if sending is not None:
+                        done, sending = sending, None
+                        result.count(_record(*done, token, at=at), len(done[1]))
+                    handed[0].let_through()
                     unstarted.difference_update(r.pk for r in reminders)
-                    state = send_to_subscriber(
-                        reminders, token, connection, at=at, rendered=rendered
-                    )
-                    if state == ReminderState.SENT:
-                        result.sent += 1
-                        result.reminders += len(reminders)
-                    elif state == ReminderState.PENDING:
-                        result.retrying += len(reminders)
-                    elif state == ReminderState.FAILED:
-                        result.failed += len(reminders)
+                    sending, handed = handed, None
+                if sending is not None:
+                    done, sending = sending, None
+                    result.count(_record(*done, token, at=at), len(done[1]))
             finally:
+                if handed is not None:  # never let through: not sent, back to pending below
+                    handed[0].hold_back()
+                if sending is not None:  # let through before an error here: record it still
+                    with contextlib.suppress(Exception):
+                        _record(*sending, token, at=at)
+                if postman is not None:
+                    postman.stop()
                 # Stopped early (a lost connection, an error): the rows of the subscribers not
                 # reached go back to pending for the next planner run, not after the lease.
                 if unstarted:

@@ -3,6 +3,7 @@ its links, headers and calendar file; retries for a server that is away, failure
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from django.core.mail.message import sanitize_address
@@ -14,11 +15,13 @@ from django.urls import reverse
 from tests.factories import make_source
 from tests.tracker.reminders import (
     SinkHandler,
+    SmtpServer,
     london,
     make_day_exact_milestone,
     make_subscriber,
     subscribe,
 )
+from tracker import sender
 from tracker.links import _link, absolute, manage_url, unsubscribe_token, unsubscribe_url
 from tracker.models import Reminder, ReminderState, Subscriber
 from tracker.planner import plan
@@ -378,3 +381,47 @@ def test_a_batch_takes_one_query_per_email_beyond_a_fixed_few(smtp_server):
     few, more = queries(readers[:3]), queries(readers[3:])
     assert more - few == 3  # six e-mails against three: one statement (the mark) each
     assert few - 3 <= 8  # the claim, the read and the settings for quick commits
+
+
+def test_each_email_is_marked_sent_before_the_server_is_given_the_next(settings, monkeypatch):
+    """The postman overlaps the next e-mail's envelope with the last one's mark, but never its
+    DATA: a crash can leave at most one e-mail sent and not marked."""
+    events: list[tuple[str, str]] = []
+
+    class NotingHandler(SinkHandler):
+        async def handle_DATA(self, server, session, envelope):
+            events.append(("taken by the server", envelope.rcpt_tos[0]))
+            return await super().handle_DATA(server, session, envelope)
+
+    real_mark_sent = sender.mark_sent
+
+    def noting_mark_sent(token, reminders, *, at):
+        # A slow database: time enough for the next e-mail's DATA, were it not held back.
+        time.sleep(0.2)
+        marked = real_mark_sent(token, reminders, at=at)
+        events.append(("marked sent", reminders[0].subscription.subscriber.email))
+        return marked
+
+    monkeypatch.setattr(sender, "mark_sent", noting_mark_sent)
+    server = SmtpServer(NotingHandler())
+    server.start()
+    try:
+        for name, value in server.settings().items():
+            setattr(settings, name, value)
+        make_day_exact_milestone(date=DEADLINE)
+        readers = [make_subscriber() for _ in range(4)]
+        for reader in readers:
+            subscribe(reader, lead_days=[7])
+        plan(at=DUE)
+
+        result = send_batch([r.pk for r in readers], at=DUE)
+    finally:
+        server.stop()
+
+    assert result.sent == 4
+    assert events == [
+        (step, reader.email)
+        for reader in readers
+        for step in ("taken by the server", "marked sent")
+    ]
+    assert states() == [ReminderState.SENT] * 4
