@@ -1,10 +1,15 @@
-"""The sender: claims a subscriber's due reminders, sends them as one e-mail, records the result.
+"""The sender: claims a batch's due reminders, sends each subscriber's as one e-mail, records it.
 
-Per subscriber: a conditional update moves the rows from pending to sending under a claim of
-this run's own (two senders given the same subscriber: only one moves any row); one e-mail goes
-out over the batch's one SMTP connection; the same rows are then marked sent. A crash between
-the SMTP server accepting the message and that mark leaves the rows in sending until the lease
-runs out; they are then sent again (see README, "What is guaranteed").
+Per batch: one conditional update moves the batch's claimable rows from pending to sending under
+a claim of this run's own (two senders given the same subscribers: only one moves any row).
+Then per subscriber: one e-mail goes out over the batch's one SMTP connection, and as soon as the
+server has accepted it that subscriber's rows are marked sent. The e-mails are handed to a
+postman thread (tracker/postman.py) so that the server's first round trips for the next e-mail
+overlap that mark; its DATA waits until the mark is done. A crash between the server
+accepting a message and that mark leaves those rows in sending until the lease runs out; they
+are then sent again (see README, "What is guaranteed"). The rows of subscribers not reached yet
+go back to pending when the batch stops early (a lost connection, an error), or after the
+lease if the worker itself dies.
 """
 
 import contextlib
@@ -24,7 +29,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.core.mail.message import sanitize_address
 from django.db import connection as db
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
 from django.template.loader import get_template
 from django.utils.html import escape
 
@@ -40,6 +45,7 @@ from regulation.models import (
 from tracker.ics import calendar
 from tracker.links import absolute, manage_url, unsubscribe_url
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber
+from tracker.postman import Parcel, Postman
 
 logger = logging.getLogger(__name__)
 LONGEST_WAIT = dt.timedelta(hours=6)
@@ -51,6 +57,16 @@ class BatchResult:
     reminders: int = 0
     retrying: int = 0
     failed: int = 0
+
+    def count(self, state: str, reminders: int) -> None:
+        """One e-mail's outcome: its reminders' state."""
+        if state == ReminderState.SENT:
+            self.sent += 1
+            self.reminders += reminders
+        elif state == ReminderState.PENDING:
+            self.retrying += reminders
+        elif state == ReminderState.FAILED:
+            self.failed += reminders
 
 
 class ConnectionLost(Exception):
@@ -71,22 +87,19 @@ def retry_delay(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=base * random.uniform(0.5, 1.5)), LONGEST_WAIT)
 
 
-def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, list[Reminder]]:
-    """The batch's claimable reminders with what their e-mails show, read in one go (two queries
-    for the whole batch, not per subscriber), by subscriber. Reading claims nothing."""
+def _with_what_they_show(rows) -> dict[int, list[Reminder]]:
+    """These reminders with what their e-mails show, read in one go (a few queries for the
+    whole batch, not per subscriber), by subscriber, each subscriber's in the e-mail's order.
+    A milestone or commitment many reminders share is read, and made an object, once."""
     sources = Prefetch("milestone__sources", queryset=Source.objects.order_by("title"))
     platforms = Prefetch("commitment__platforms", queryset=Platform.objects.order_by("name"))
     rows = (
-        Reminder.objects.claimable(at=at)
-        .filter(subscription__subscriber_id__in=subscriber_ids)
-        .select_related(
-            "milestone",
+        rows.select_related(
             "subscription__subscriber",
             "date_change__source",
-            "commitment",
             "commitment_update__evidence",
         )
-        .prefetch_related(sources, platforms)
+        .prefetch_related("milestone", sources, "commitment", platforms)
         .order_by(
             "milestone__date",
             "milestone_id",
@@ -102,22 +115,12 @@ def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, li
     return by_subscriber
 
 
-# The claimable-rows subquery is compiled once per batch for this placeholder subscriber id and
-# given each subscriber's own id when it runs (no real id is negative).
-PLACEHOLDER_SUBSCRIBER = -7_355_608
-
-
-def claimable_sql(*, at: dt.datetime) -> tuple[str, list]:
-    """The SQL of one subscriber's claimable reminders' ids, its subscriber id a placeholder."""
-    sql, params = (
-        Reminder.objects.claimable(at=at)
-        .filter(subscription__subscriber_id=PLACEHOLDER_SUBSCRIBER)
-        .values("pk")
-        .query.sql_with_params()
+def due_reminders(subscriber_ids: list[int], *, at: dt.datetime) -> dict[int, list[Reminder]]:
+    """The batch's claimable reminders with what their e-mails show, by subscriber. Reading
+    claims nothing."""
+    return _with_what_they_show(
+        Reminder.objects.claimable(at=at).filter(subscription__subscriber_id__in=subscriber_ids)
     )
-    if list(params).count(PLACEHOLDER_SUBSCRIBER) != 1:
-        raise RuntimeError("the claimable subquery does not take the subscriber id once")
-    return sql, list(params)
 
 
 @contextlib.contextmanager
@@ -140,32 +143,32 @@ def quick_commits():
             cursor.execute("RESET synchronous_commit")
 
 
-def claim(
-    reminders: list[Reminder],
-    claimable: tuple[str, list],
-    *,
-    at: dt.datetime,
-    mark_sent_first: uuid.UUID | None = None,
-):
-    """Move these rows from pending to sending under a new claim, those still claimable (the
-    conditional update: another sender, an unsubscribe or a moved date may have taken some).
-    `claimable` is claimable_sql(). `mark_sent_first`: the claim of the e-mail the server has
-    just accepted, marked sent in the same statement (on PostgreSQL; just before, elsewhere),
-    so that each e-mail costs one round trip to the database, not two. Returns the claim and
-    the rows it moved, in their order; (None, []) if none moved."""
+def claim(subscriber_ids: list[int], *, at: dt.datetime) -> tuple[uuid.UUID, list[int]]:
+    """Move these subscribers' claimable rows from pending to sending under a new claim, in one
+    conditional update: each row only if it is still pending and still claimable (another
+    sender, an unsubscribe or a moved date may have taken some since planning). Returns the
+    claim and the ids of the rows it moved (none: another sender has them, or they are sent)."""
     token = uuid.uuid4()
+    # First the ids of the subscribers' rows, whatever their state: the update then goes by
+    # primary key, so the database plans it for a batch's few hundred rows however many other
+    # rows are pending (statistics taken before the planner's last run can say almost none).
+    ids = list(
+        Reminder.objects.filter(subscription__subscriber_id__in=subscriber_ids)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return token, []
     field = Reminder._meta.get_field
     table = db.ops.quote_name(Reminder._meta.db_table)
-    ids = [r.pk for r in reminders]
-    subscriber_id = reminders[0].subscription.subscriber_id
-    subquery, subquery_params = claimable
-    subquery_params = [
-        subscriber_id if param == PLACEHOLDER_SUBSCRIBER else param for param in subquery_params
-    ]
+    subquery, subquery_params = (
+        Reminder.objects.claimable(at=at).filter(pk__in=ids).order_by().values("pk").query
+    ).sql_with_params()
+    # The state is tested on the row being updated too: a row another sender moved while this
+    # statement waited for it is checked again as it is now, and left alone.
     sql = (
         f"UPDATE {table} SET state = %s, claim = %s, claimed_at = %s, updated_at = %s "
-        f"WHERE state = %s AND id IN ({', '.join(['%s'] * len(ids))}) AND id IN ({subquery}) "
-        "RETURNING id"
+        f"WHERE state = %s AND id IN ({subquery}) RETURNING id"
     )
     params = [
         ReminderState.SENDING,
@@ -173,31 +176,11 @@ def claim(
         field("claimed_at").get_db_prep_value(at, db),
         field("updated_at").get_db_prep_value(at, db),
         ReminderState.PENDING,
-        *ids,
         *subquery_params,
     ]
-    if mark_sent_first is not None and db.vendor == "postgresql":
-        # The same change as mark_sent(), on other rows (a claim holds only sending rows).
-        sql = (
-            f"WITH sent AS (UPDATE {table} SET state = %s, sent_at = %s, "
-            "attempts = attempts + 1, last_error = '', claim = NULL, updated_at = %s "
-            f"WHERE claim = %s AND state = %s RETURNING id) {sql}"
-        )
-        params = [
-            ReminderState.SENT,
-            field("sent_at").get_db_prep_value(at, db),
-            field("updated_at").get_db_prep_value(at, db),
-            field("claim").get_db_prep_value(mark_sent_first, db),
-            ReminderState.SENDING,
-            *params,
-        ]
-    elif mark_sent_first is not None:
-        mark_sent(mark_sent_first, at=at)
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        moved = {row[0] for row in cursor.fetchall()}
-    claimed = [r for r in reminders if r.pk in moved]
-    return (token, claimed) if claimed else (None, [])
+        return token, [row[0] for row in cursor.fetchall()]
 
 
 def _change_text(change: DateChange) -> str:
@@ -434,8 +417,18 @@ def _plain(value: str, standin: str, pattern: re.Pattern = _PLAIN) -> bool:
 _HEADERS = email.policy.compat32.clone(linesep="\r\n")  # how Django's e-mails are flattened
 
 
+# A value of these characters only has nowhere to fold (no space, ";" or ","): flattening puts
+# it on the header's line if it fits in 78 characters, else alone on the next line.
+_UNFOLDABLE = re.compile(r"[A-Za-z0-9._~:/?#@!$+=%<>-]+")
+
+
 def _header(name: str, value: str) -> bytes:
-    return _HEADERS.fold_binary(name, value)
+    """The header as flattening writes it (tests/tracker/test_sender.py compares the bytes)."""
+    if _UNFOLDABLE.fullmatch(value) is None:
+        return _HEADERS.fold_binary(name, value)
+    if len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}\r\n".encode()
+    return f"{name}: \r\n {value}\r\n".encode()
 
 
 _TO_STANDIN = _header("To", _ADDRESS)
@@ -504,20 +497,43 @@ def message_bytes(
     return raw, address  # a plain address is its own envelope address
 
 
-def mark_sent(token: uuid.UUID, *, at: dt.datetime) -> int:
-    return Reminder.objects.filter(claim=token, state=ReminderState.SENDING).update(
-        state=ReminderState.SENT,
-        sent_at=at,
-        attempts=F("attempts") + 1,
-        last_error="",
-        claim=None,
-        updated_at=at,
+def _claimed(token: uuid.UUID, reminders: list[Reminder]):
+    """These rows, while this claim still holds them."""
+    return _held(token, [r.pk for r in reminders])
+
+
+def _held(token: uuid.UUID, ids) -> "QuerySet[Reminder]":
+    return Reminder.objects.filter(pk__in=ids, claim=token, state=ReminderState.SENDING)
+
+
+def mark_sent(token: uuid.UUID, reminders: list[Reminder], *, at: dt.datetime) -> int:
+    """Mark these rows sent, while this claim still holds them: one plain statement by primary
+    key (written here rather than through the ORM, as it runs once per e-mail)."""
+    field = Reminder._meta.get_field
+    ids = [r.pk for r in reminders]
+    sql = (
+        f"UPDATE {db.ops.quote_name(Reminder._meta.db_table)} SET state = %s, sent_at = %s, "
+        "attempts = attempts + 1, last_error = '', claim = NULL, updated_at = %s "
+        f"WHERE id IN ({', '.join(['%s'] * len(ids))}) AND claim = %s AND state = %s"
     )
+    params = [
+        ReminderState.SENT,
+        field("sent_at").get_db_prep_value(at, db),
+        field("updated_at").get_db_prep_value(at, db),
+        *ids,
+        field("claim").get_db_prep_value(token, db),
+        ReminderState.SENDING,
+    ]
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
-def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) -> str:
+def mark_failed_attempt(
+    token: uuid.UUID, reminders: list[Reminder], error: Exception, *, at: dt.datetime
+) -> str:
     """Record the error; back to pending after a backoff, or failed for good. Returns the state."""
-    rows = Reminder.objects.filter(claim=token, state=ReminderState.SENDING)
+    rows = _claimed(token, reminders)
     attempts = 1 + max((r.attempts for r in rows.only("attempts")), default=0)
     give_up = is_permanent(error) or attempts >= settings.REMINDER_MAX_ATTEMPTS
     state = ReminderState.FAILED if give_up else ReminderState.PENDING
@@ -533,41 +549,43 @@ def mark_failed_attempt(token: uuid.UUID, error: Exception, *, at: dt.datetime) 
     return state
 
 
-def send_to_subscriber(
-    reminders: list[Reminder],
-    claimable: tuple[str, list],
-    connection,
-    *,
-    at: dt.datetime,
-    rendered: dict | None = None,
-    unmarked: uuid.UUID | None = None,
-) -> tuple[str, int, uuid.UUID | None]:
-    """Claim and send one subscriber's reminders. `rendered`: the batch's renderings, as for
-    build_message(). `unmarked`: the claim of the e-mail sent before, marked sent with this
-    claim (see claim()). Returns (outcome, reminders, the claim of this e-mail if it was sent:
-    the caller marks it sent, with the next claim or with mark_sent())."""
-    token, reminders = claim(reminders, claimable, at=at, mark_sent_first=unmarked)
-    if token is None:
-        return "none", 0, None  # another sender has them, or they were sent already
+def release(token: uuid.UUID, ids, *, at: dt.datetime) -> int:
+    """Back to pending, no attempt counted: rows claimed whose e-mail was never started."""
+    return _held(token, ids).update(
+        state=ReminderState.PENDING, claim=None, claimed_at=None, updated_at=at
+    )
+
+
+def _hand(
+    postman: Postman | None, connection, reminders: list[Reminder], *, at, rendered: dict
+) -> Parcel:
+    """One subscriber's e-mail, handed over: to the postman as bytes over SMTP, or as an
+    e-mail object to another backend (a file, memory). Nothing is sent before let_through()."""
     subscriber = reminders[0].subscription.subscriber
-    try:
-        if isinstance(connection, SMTPBackend) and connection.connection is not None:
-            # What the backend's send() does, given the bytes (see message_bytes()).
-            raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
-            connection.connection.sendmail(_sender(), [recipient], raw)
-        else:  # another backend (a file, memory): the e-mail as such
-            message = build_message(
-                subscriber, reminders, at=at, connection=connection, rendered=rendered
-            )
-            message.send()
-    except OSError as error:  # smtplib.SMTPException is an OSError too
-        state = mark_failed_attempt(token, error, at=at)
-        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber.pk, error)
-        lost = not isinstance(error, smtplib.SMTPException)
-        if lost or isinstance(error, smtplib.SMTPServerDisconnected):
-            raise ConnectionLost from error
-        return state, len(reminders), None
-    return ReminderState.SENT, len(reminders), token
+    if postman is not None:
+        raw, recipient = message_bytes(subscriber, reminders, at=at, rendered=rendered)
+        return postman.hand(_sender(), recipient, raw)
+    message = build_message(subscriber, reminders, at=at, connection=connection, rendered=rendered)
+    return Parcel.inline(message.send)
+
+
+def _record(parcel: Parcel, reminders: list[Reminder], token: uuid.UUID, *, at) -> str:
+    """Wait for the e-mail's outcome and record it: its rows marked sent as soon as the server
+    has taken it, else the error (retried later, or failed for good). Returns the rows' state;
+    raises ConnectionLost when the connection is gone."""
+    error = parcel.outcome()
+    if error is None:
+        mark_sent(token, reminders, at=at)
+        return ReminderState.SENT
+    if not isinstance(error, OSError):
+        raise error
+    state = mark_failed_attempt(token, reminders, error, at=at)
+    subscriber_id = reminders[0].subscription.subscriber_id
+    logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
+    lost = not isinstance(error, smtplib.SMTPException)
+    if lost or isinstance(error, smtplib.SMTPServerDisconnected):
+        raise ConnectionLost from error
+    return state
 
 
 def _sender() -> str:
@@ -582,7 +600,11 @@ _SENDERS: dict[tuple[str, str], str] = {}
 
 
 def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
-    """Send each subscriber's due reminders over one SMTP connection for the whole batch."""
+    """Send each subscriber's due reminders over one SMTP connection for the whole batch.
+
+    Each e-mail is handed to the postman (tracker/postman.py) before the one before it is
+    recorded, so that the server's first round trips for it overlap that record; its DATA is
+    let through only once the e-mail before is marked sent."""
     result = BatchResult()
     connection = get_connection(fail_silently=False)
     try:
@@ -592,39 +614,48 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
         # Nothing was claimed: every row stays pending and the next planner run queues it again.
         logger.warning("Sender: the mail server cannot be reached, nothing sent: %s", error)
         return result
+    postman = None
     try:
-        # Read once for the batch; each subscriber's rows are still claimed one subscriber at a
-        # time, just before that subscriber's e-mail, by the same conditional update.
-        due = due_reminders(subscriber_ids, at=at)
-        claimable = claimable_sql(at=at) if due else ("", [])
-        rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
-        unmarked = None  # the claim of the e-mail sent last, until it is marked sent
         with quick_commits():
+            token, ids = claim(subscriber_ids, at=at)
+            unstarted = set(ids)  # claimed rows whose e-mail was not let through to the server
+            handed = None  # (parcel, reminders): handed over, not let through yet
+            sending = None  # (parcel, reminders): let through, its outcome not recorded yet
             try:
+                due = _with_what_they_show(Reminder.objects.filter(pk__in=ids)) if ids else {}
+                smtp = getattr(connection, "connection", None)
+                if due and isinstance(connection, SMTPBackend) and smtp is not None:
+                    postman = Postman(smtp)
+                rendered: dict = {}  # this batch's distinct contents, at most one per subscriber
                 for subscriber_id in subscriber_ids:
-                    if subscriber_id not in due:
+                    reminders = due.get(subscriber_id)
+                    if reminders is None:
                         continue
-                    outcome, count, sent = send_to_subscriber(
-                        due[subscriber_id],
-                        claimable,
-                        connection,
-                        at=at,
-                        rendered=rendered,
-                        unmarked=unmarked,
-                    )
-                    unmarked = sent  # the one before was marked with this claim
-                    if outcome == ReminderState.SENT:
-                        result.sent += 1
-                        result.reminders += count
-                    elif outcome == ReminderState.PENDING:
-                        result.retrying += count
-                    elif outcome == ReminderState.FAILED:
-                        result.failed += count
+                    parcel = _hand(postman, connection, reminders, at=at, rendered=rendered)
+                    handed = (parcel, reminders)
+                    if sending is not None:
+                        done, sending = sending, None
+                        result.count(_record(*done, token, at=at), len(done[1]))
+                    handed[0].let_through()
+                    unstarted.difference_update(r.pk for r in reminders)
+                    sending, handed = handed, None
+                if sending is not None:
+                    done, sending = sending, None
+                    result.count(_record(*done, token, at=at), len(done[1]))
             finally:
-                if unmarked is not None:  # the last e-mail sent (marking twice changes nothing)
-                    mark_sent(unmarked, at=at)
+                if handed is not None:  # never let through: not sent, back to pending below
+                    handed[0].hold_back()
+                if sending is not None:  # let through before an error here: record it still
+                    with contextlib.suppress(Exception):
+                        _record(*sending, token, at=at)
+                if postman is not None:
+                    postman.stop()
+                # Stopped early (a lost connection, an error): the rows of the subscribers not
+                # reached go back to pending for the next planner run, not after the lease.
+                if unstarted:
+                    release(token, list(unstarted), at=at)
     except ConnectionLost:
-        pass  # the rest were never claimed: still pending, queued again by the next planner run
+        pass  # the rest went back to pending, queued again by the next planner run
     finally:
         # A connection already broken has nothing left to close.
         with contextlib.suppress(OSError):

@@ -267,11 +267,18 @@ def test_a_worker_killed_mid_batch_loses_and_doubles_nothing(workers, smtp, sett
     workers.kill(first)  # SIGKILL, main process and pool: nothing gets to mark or requeue
     handler.release.set()
     assert len(smtp.received) == 2
-    assert Reminder.objects.filter(state=ReminderState.SENDING).count() == 1
+    # The batch claimed its six rows at once: two sent, the third's conversation cut, and the
+    # last three never started, all left in sending by the dead worker.
+    assert Reminder.objects.filter(state=ReminderState.SENT).count() == 2
+    assert Reminder.objects.filter(state=ReminderState.SENDING).count() == 4
 
     workers.start()
-    # The next planner run after the lease puts the dead worker's row back and queues the rest.
-    plan(at=timezone.now() + dt.timedelta(seconds=61))
+    # Within the lease a planner run leaves them alone and queues nothing...
+    within = plan(at=timezone.now())
+    assert (within.released, within.batches) == (0, 0)
+    # ...the first run after the lease puts the dead worker's rows back and queues them.
+    after = plan(at=timezone.now() + dt.timedelta(seconds=61))
+    assert (after.released, after.batches) == (4, 1)
 
     _wait_for(lambda: len(smtp.received) >= 6, "not every reader got an e-mail", workers)
     time.sleep(1)

@@ -3,21 +3,27 @@ its links, headers and calendar file; retries for a server that is away, failure
 
 import datetime as dt
 import re
+import time
 
 import pytest
 from django.core.mail.message import sanitize_address
+from django.db import connection
 from django.test.signals import template_rendered
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import make_source
 from tests.tracker.reminders import (
+    SinkHandler,
+    SmtpServer,
     london,
     make_day_exact_milestone,
     make_subscriber,
     subscribe,
 )
+from tracker import sender
 from tracker.links import _link, absolute, manage_url, unsubscribe_token, unsubscribe_url
-from tracker.models import Reminder, ReminderState
+from tracker.models import Reminder, ReminderState, Subscriber
 from tracker.planner import plan
 from tracker.sender import build_message, due_reminders, message_bytes, send_batch
 
@@ -282,3 +288,140 @@ def test_a_batch_renders_each_distinct_content_once(smtp_server):
         assert unsubscribe_url(reader) in body(message, "text/plain")
         assert manage_url(reader) in body(message, "text/html")
     assert len(links) == 4  # each subscriber's own link
+
+
+class DropsConnection(SinkHandler):
+    """Closes the connection, without an answer, when asked to take a message for `address`."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__()
+        self.address = address
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.address:
+            server.transport.close()
+            return "421 4.4.2 Closing"  # never reaches the client
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_connection_lost_mid_batch_puts_the_subscribers_not_reached_back_at_once(
+    smtp_server, settings
+):
+    settings.REMINDER_LEASE_SECONDS = 600
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    readers = [make_subscriber() for _ in range(4)]
+    for reader in readers:
+        subscribe(reader, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    smtp_server.handler = DropsConnection(readers[1].email)
+    smtp_server.stop()
+    smtp_server.start()
+
+    result = send_batch([r.pk for r in readers], at=DUE)
+
+    assert result.sent == 1
+    by_reader = {
+        row.subscription.subscriber_id: row
+        for row in Reminder.objects.select_related("subscription")
+    }
+    assert by_reader[readers[0].pk].state == ReminderState.SENT
+    cut = by_reader[readers[1].pk]  # its conversation was cut: an attempt, and a backoff
+    assert (cut.state, cut.attempts, cut.claim) == (ReminderState.PENDING, 1, None)
+    assert cut.not_before > DUE
+    for reader in readers[2:]:  # never started: back to pending as they were, not left claimed
+        row = by_reader[reader.pk]
+        assert (row.state, row.attempts, row.claim, row.claimed_at, row.not_before) == (
+            ReminderState.PENDING,
+            0,
+            None,
+            None,
+            None,
+        )
+    # So the next planner run, well within the lease, queues them again and they go out.
+    smtp_server.handler = SinkHandler()
+    smtp_server.stop()
+    smtp_server.start()
+    again = plan(at=DUE + dt.timedelta(minutes=1))
+    assert (again.released, again.batches) == (0, 1)
+    assert send_batch([r.pk for r in readers[2:]], at=DUE + dt.timedelta(minutes=1)).sent == 2
+    assert sorted(r.envelope_to[0] for r in smtp_server.received) == sorted(
+        r.email for r in readers[2:]
+    )
+
+
+def test_a_subscriber_who_left_after_planning_is_not_claimed_or_sent(smtp_server):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    staying, leaving = make_subscriber(), make_subscriber()
+    subscribe(staying, milestone=milestone, lead_days=[7])
+    subscribe(leaving, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+    # Gone between planning and sending, before any planner run could cancel the row.
+    Subscriber.objects.filter(pk=leaving.pk).update(unsubscribed_at=DUE)
+
+    result = send_batch([staying.pk, leaving.pk], at=DUE)
+
+    assert result.sent == 1
+    assert [r.envelope_to for r in smtp_server.received] == [[staying.email]]
+    left = Reminder.objects.get(subscription__subscriber=leaving)
+    assert (left.state, left.claim) == (ReminderState.PENDING, None)
+
+
+def test_a_batch_takes_one_query_per_email_beyond_a_fixed_few(smtp_server):
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    readers = [make_subscriber() for _ in range(9)]
+    for reader in readers:
+        subscribe(reader, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+
+    def queries(batch) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert send_batch([r.pk for r in batch], at=DUE).sent == len(batch)
+        return len(captured)
+
+    few, more = queries(readers[:3]), queries(readers[3:])
+    assert more - few == 3  # six e-mails against three: one statement (the mark) each
+    assert few - 3 <= 8  # the claim, the read and the settings for quick commits
+
+
+def test_each_email_is_marked_sent_before_the_server_is_given_the_next(settings, monkeypatch):
+    """The postman overlaps the next e-mail's envelope with the last one's mark, but never its
+    DATA: a crash can leave at most one e-mail sent and not marked."""
+    events: list[tuple[str, str]] = []
+
+    class NotingHandler(SinkHandler):
+        async def handle_DATA(self, server, session, envelope):
+            events.append(("taken by the server", envelope.rcpt_tos[0]))
+            return await super().handle_DATA(server, session, envelope)
+
+    real_mark_sent = sender.mark_sent
+
+    def noting_mark_sent(token, reminders, *, at):
+        # A slow database: time enough for the next e-mail's DATA, were it not held back.
+        time.sleep(0.2)
+        marked = real_mark_sent(token, reminders, at=at)
+        events.append(("marked sent", reminders[0].subscription.subscriber.email))
+        return marked
+
+    monkeypatch.setattr(sender, "mark_sent", noting_mark_sent)
+    server = SmtpServer(NotingHandler())
+    server.start()
+    try:
+        for name, value in server.settings().items():
+            setattr(settings, name, value)
+        make_day_exact_milestone(date=DEADLINE)
+        readers = [make_subscriber() for _ in range(4)]
+        for reader in readers:
+            subscribe(reader, lead_days=[7])
+        plan(at=DUE)
+
+        result = send_batch([r.pk for r in readers], at=DUE)
+    finally:
+        server.stop()
+
+    assert result.sent == 4
+    assert events == [
+        (step, reader.email)
+        for reader in readers
+        for step in ("taken by the server", "marked sent")
+    ]
+    assert states() == [ReminderState.SENT] * 4
