@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+import time_machine
 from django.core.mail.message import sanitize_address
 from django.db import connection
 from django.test.signals import template_rendered
@@ -249,15 +250,19 @@ def test_the_bytes_sent_are_the_bytes_djangos_email_classes_give_for_every_subsc
     due = due_reminders([r.pk for r in readers], at=DUE)
 
     rendered: dict = {}
-    for reader in readers * 2:  # the second time round, from the batch's renderings
-        reminders = due[reader.pk]
-        fast, recipient = message_bytes(reader, reminders, at=DUE, rendered=rendered)
-        assert recipient == sanitize_address(reader.email, "utf-8")
-        built = build_message(reader, reminders, at=DUE).message().as_bytes(linesep="\r\n")
-        assert same_apart_from_date_and_boundary(fast) == same_apart_from_date_and_boundary(built)
-        assert reader.email.encode() in fast or b"=?utf-8?" in fast
-        assert unsubscribe_url(reader).encode() in fast
-        assert re.search(rb"\r\nDate: [^\r]+\r\n", fast)
+    # The clock stands still: the signed links carry the second they were signed in.
+    with time_machine.travel(DUE, tick=False):
+        for reader in readers * 2:  # the second time round, from the batch's renderings
+            reminders = due[reader.pk]
+            fast, recipient = message_bytes(reader, reminders, at=DUE, rendered=rendered)
+            assert recipient == sanitize_address(reader.email, "utf-8")
+            built = build_message(reader, reminders, at=DUE).message().as_bytes(linesep="\r\n")
+            assert same_apart_from_date_and_boundary(fast) == same_apart_from_date_and_boundary(
+                built
+            )
+            assert reader.email.encode() in fast or b"=?utf-8?" in fast
+            assert unsubscribe_url(reader).encode() in fast
+            assert re.search(rb"\r\nDate: [^\r]+\r\n", fast)
     assert len(rendered) == 2  # two contents: two milestones, and the second alone
     token = unsubscribe_token(readers[0])  # the links as reverse() gives them
     for name in ("reminders:unsubscribe", "reminders:manage"):
