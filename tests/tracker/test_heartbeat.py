@@ -7,12 +7,11 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection
 from django.urls import reverse
 
+from tests.tracker.workers import database_url
 from tracker.celery import app
 from tracker.models import Heartbeat
 from tracker.tasks import heartbeat
@@ -20,17 +19,6 @@ from tracker.tasks import heartbeat
 BASE_DIR = Path(__file__).resolve().parents[2]
 WORKER_START_SECONDS = 30
 TASK_SECONDS = 30
-
-
-def _database_url() -> str:
-    """A URL for the database this test is using (pytest-django's test database)."""
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
-        pytest.skip("the worker needs a database another process can open (run `make test`)")
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
@@ -48,7 +36,7 @@ def celery_worker(transactional_db, tmp_path):
     log_path = tmp_path / "worker.log"
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": broker_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",

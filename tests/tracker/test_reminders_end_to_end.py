@@ -4,21 +4,13 @@ given (`at=`); the workers send on their own clock."""
 
 import asyncio
 import datetime as dt
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from regulation.models import DeliveryStatus
@@ -30,67 +22,14 @@ from tests.tracker.reminders import (
     make_subscriber,
     subscribe,
 )
-from tracker.celery import app
+from tests.tracker.workers import Workers, workers_on_a_queue_of_their_own
 from tracker.models import Reminder, ReminderKind, ReminderState, Subscriber, Subscription
 from tracker.planner import plan
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-WORKER_START_SECONDS = 30
 DELIVERY_SECONDS = 40
 SITE_URL = "https://tracker.example.org"
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
-        pytest.skip("the workers need a database another process can open (run `make test`)")
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-@dataclass
-class Workers:
-    queue: str
-    env: dict[str, str]
-    tmp_path: Path
-    processes: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
-
-    def start(self) -> subprocess.Popen:
-        number = len(self.processes) + 1
-        hostname = f"{self.queue}-{number}@localhost"
-        log_path = self.tmp_path / f"worker-{number}.log"
-        command = [
-            *(sys.executable, "-m", "celery", "-A", "tracker", "worker"),
-            *("--loglevel=INFO", "--concurrency=1", f"--hostname={hostname}"),
-            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-        ]
-        with log_path.open("w") as log:
-            # A session of its own, so the test can kill the main process and its pool at once.
-            process = subprocess.Popen(
-                command,
-                cwd=BASE_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append((process, log_path))
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while not app.control.ping(destination=[hostname], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not become ready:\n{self.logs()}")
-        return process
-
-    def kill(self, process: subprocess.Popen) -> None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()}" for _, path in self.processes)
 
 
 @pytest.fixture
@@ -104,50 +43,21 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def workers(transactional_db, smtp, tmp_path, settings) -> Iterator[Workers]:
     """Workers on a queue of the test's own; the planner in this process queues to it too."""
-    broker_url = app.conf.broker_url
-    if not broker_url.startswith("redis://"):
-        pytest.skip("the end-to-end tests need the Redis broker (run `make test`)")
-    queue = f"test-reminders-{uuid.uuid4().hex}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",
-        "VAR_DIR": str(tmp_path / "var"),
-        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp.port),
-        "EMAIL_TIMEOUT": "5",
-        "SITE_URL": SITE_URL,
-    }
     settings.SITE_URL = SITE_URL
     settings.REMINDER_SEND_HOUR = 0  # due as soon as the day begins: the workers' clock is real
-    default_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    group = Workers(queue, env, tmp_path)
-    try:
+    with workers_on_a_queue_of_their_own(
+        tmp_path,
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp.port),
+        EMAIL_TIMEOUT="5",
+        SITE_URL=SITE_URL,
+    ) as group:
         yield group
-    finally:
-        app.conf.task_default_queue = default_queue
-        for process, _ in group.processes:
-            if process.poll() is None:
-                group.kill(process)
-        _purge(queue)
-
-
-def _purge(queue: str) -> None:
-    with app.connection_for_write() as conn:
-        client = conn.channel().client
-        client.delete(queue, f"_kombu.binding.{queue}", f"_kombu.binding_permanent.{queue}")
 
 
 def _wait_for(condition, what: str, workers: Workers, seconds: float = DELIVERY_SECONDS) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} within {seconds} s\n{workers.logs()}")
-        time.sleep(0.1)
+    workers.wait_for(condition, what, seconds)
 
 
 def _today() -> dt.date:

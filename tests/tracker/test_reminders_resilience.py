@@ -10,11 +10,9 @@ sender both read the pinned moment, not the test's.
 import asyncio
 import datetime as dt
 import email.utils
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -22,11 +20,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 import redis
-from django.db import connection
 
 from tests.tracker.reminders import (
     LONDON,
@@ -38,11 +34,10 @@ from tests.tracker.reminders import (
     make_subscriber,
     subscribe,
 )
+from tests.tracker.workers import Workers, redis_broker_url
 from tracker.celery import app
 from tracker.models import PlannerRun, Reminder, ReminderState
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-WORKER_START_SECONDS = 60
 DELIVERY_SECONDS = 60
 SITE_URL = "https://tracker.example.org"
 SEND_HOUR = 9
@@ -50,100 +45,41 @@ SEND_HOUR = 9
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if connection.vendor != "postgresql":
-        pytest.skip("the workers need a database another process can open (run `make test`)")
-    auth = quote(db["USER"] or "", safe="")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"], safe="")
-    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def _shared_broker_url() -> str:
-    url = app.conf.broker_url
-    if not url.startswith("redis://"):
-        pytest.skip("the real-stack tests need the Redis broker (run `make test`)")
-    return url
-
-
 @dataclass
 class Stack:
-    """Workers on a queue of the test's own, and a beat of the test's hand on the same queue."""
+    """Workers on a queue of the test's own (tests/tracker/workers.py), sending to the test's
+    SMTP server, and a beat of the test's hand on the same queue."""
 
-    broker_url: str
-    smtp: SmtpServer
-    tmp_path: Path
-    queue: str = field(default_factory=lambda: f"test-resilience-{uuid.uuid4().hex}")
-    processes: list[tuple[subprocess.Popen, Path]] = field(default_factory=list)
+    workers: Workers
 
-    def env(self, **extra: str) -> dict[str, str]:
-        return {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": self.broker_url,
-            "CELERY_TASK_DEFAULT_QUEUE": self.queue,
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",
-            "VAR_DIR": str(self.tmp_path / "var"),
+    @classmethod
+    def on(cls, broker_url: str, smtp: SmtpServer, tmp_path: Path) -> "Stack":
+        env = {
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
-            "EMAIL_PORT": str(self.smtp.port),
+            "EMAIL_PORT": str(smtp.port),
             "EMAIL_TIMEOUT": "5",
             "SITE_URL": SITE_URL,
             "REMINDER_SEND_HOUR": str(SEND_HOUR),
-            **extra,
         }
+        return cls(Workers(broker_url, tmp_path, env, queue=f"test-resilience-{uuid.uuid4().hex}"))
+
+    @property
+    def queue(self) -> str:
+        return self.workers.queue
 
     def start_worker(self, *, clock: dt.datetime | None = None, **extra_env: str):
         """A `celery worker` process (its clock pinned to `clock` if given), once it consumes."""
-        number = len(self.processes) + 1
-        hostname = f"{self.queue}-{number}@localhost"
-        log_path = self.tmp_path / f"worker-{number}.log"
-        env = self.env(**extra_env)
-        launcher = ["-m", "celery"]
-        if clock is not None:
-            env["PINNED_CLOCK"] = clock.isoformat()
-            launcher = ["-m", "tests.tracker.pinned_worker"]
-        command = [
-            sys.executable,
-            *launcher,
-            *("-A", "tracker", "worker", "--loglevel=INFO", "--concurrency=1"),
-            *(f"--hostname={hostname}", "--without-gossip", "--without-mingle"),
-            "--without-heartbeat",
-        ]
-        with log_path.open("w") as log:
-            # A session of its own, so the test can kill the main process and its pool at once.
-            process = subprocess.Popen(
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append((process, log_path))
-        # The worker logs "ready" once it consumes from its queue. (A ping would not do for a
-        # worker whose clock is far from the test's: control messages carry an expiry time.)
-        self.wait_for(
-            lambda: process.poll() is not None or f"{hostname} ready." in log_path.read_text(),
-            "the worker did not start",
-            seconds=WORKER_START_SECONDS,
-        )
-        if process.poll() is not None:
-            pytest.fail(f"the worker stopped:\n{self.logs()}")
-        return process
+        return self.workers.start(clock=clock, **extra_env)
 
     def stop_workers(self) -> None:
-        for process, _ in self.processes:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        self.workers.stop()
 
     def beat(self) -> int:
         """Queue one planner run, as beat does; returns how many runs there were before it."""
         before = PlannerRun.objects.count()
         # On this stack's broker, which need not be the one the settings name.
-        with app.connection_for_write(self.broker_url) as conn:
+        with app.connection_for_write(self.workers.broker_url) as conn:
             app.send_task("tracker.tasks.plan_reminders", queue=self.queue, connection=conn)
         return before
 
@@ -164,22 +100,13 @@ class Stack:
             self.planner_run()
 
     def wait_for(self, condition: Callable[[], object], what: str, seconds=DELIVERY_SECONDS):
-        deadline = time.monotonic() + seconds
-        while not condition():
-            if time.monotonic() > deadline:
-                pytest.fail(f"{what} within {seconds} s\n{self.logs()}")
-            time.sleep(0.1)
+        self.workers.wait_for(condition, what, seconds)
 
     def logs(self) -> str:
-        return "\n".join(f"--- {path.name}\n{path.read_text()}" for _, path in self.processes)
+        return self.workers.logs()
 
     def close(self) -> None:
-        self.stop_workers()
-        with app.connection_for_write(self.broker_url) as conn:
-            client = conn.channel().client
-            client.delete(
-                self.queue, f"_kombu.binding.{self.queue}", f"_kombu.binding_permanent.{self.queue}"
-            )
+        self.workers.close()
 
 
 @pytest.fixture
@@ -192,7 +119,7 @@ def smtp() -> Iterator[SmtpServer]:
 
 @pytest.fixture
 def stack(transactional_db, smtp, tmp_path) -> Iterator[Stack]:
-    group = Stack(_shared_broker_url(), smtp, tmp_path)
+    group = Stack.on(redis_broker_url(), smtp, tmp_path)
     try:
         yield group
     finally:
@@ -326,7 +253,7 @@ def test_an_smtp_outage_then_recovery_loses_and_doubles_nothing(stack, smtp):
         subscribe(reader, milestone=milestone, lead_days=[0])
     smtp.stop()  # connections refused
     worker = stack.start_worker(clock=moment, REMINDER_RETRY_SECONDS="1")
-    log = stack.processes[-1][1]
+    log = stack.workers.processes[-1][1]
 
     def refusals() -> int:
         return log.read_text().count("the mail server cannot be reached")
@@ -459,7 +386,7 @@ def test_a_broker_restart_mid_run_delivers_every_reminder_exactly_once(
     readers = [make_subscriber() for _ in range(6)]
     for reader in readers:
         subscribe(reader, milestone=milestone, lead_days=[0])
-    stack = Stack(private_redis.url, smtp, tmp_path)
+    stack = Stack.on(private_redis.url, smtp, tmp_path)
     try:
         # Three batches of two: the first is in the middle of its first e-mail when the broker
         # dies, the other two wait in the queue (lost with it unless the broker persists them).

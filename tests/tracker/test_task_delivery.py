@@ -7,21 +7,16 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import redis
 
 from tests.tracker.delivery_tasks import slow_task
-from tracker.celery import app
+from tests.tracker.workers import BASE_DIR, Workers, redis_broker_url
 from tracker.queue import enqueue_on_commit
 
-BASE_DIR = Path(__file__).resolve().parents[2]
-WORKER_START_SECONDS = 30
 TASK_SECONDS = 2.0
 # Short limits so a dead worker's task comes back in seconds, not minutes. The visibility
 # timeout must stay above the hard time limit (the settings refuse anything else). Redis keeps
@@ -35,96 +30,22 @@ SHORT_LIMITS = {
 }
 
 
-@dataclass
-class Worker:
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text()
-
-
-def _broker_url() -> str:
-    url = app.conf.broker_url
-    if not url.startswith("redis://"):
-        pytest.skip("the delivery tests need the Redis broker (run `make test`)")
-    return url
-
-
 @pytest.fixture
 def redis_client() -> redis.Redis:
-    return redis.Redis.from_url(_broker_url())
+    return redis.Redis.from_url(redis_broker_url())
 
 
 @pytest.fixture
-def queue(redis_client) -> Iterator[str]:
-    """A queue of the test's own, so no other worker on the broker can take its tasks."""
-    name = f"test-delivery-{uuid.uuid4().hex}"
-    yield name
-    redis_client.delete(
-        name,
-        f"{name}:started",
-        f"{name}:completed",
-        f"_kombu.binding.{name}",
-        f"_kombu.binding_permanent.{name}",
-    )
+def workers(tmp_path, redis_client) -> Iterator[Workers]:
+    """`celery worker` processes on a queue of the test's own, importing the test tasks."""
+    group = Workers(redis_broker_url(), tmp_path, queue=f"test-delivery-{uuid.uuid4().hex}")
+    yield group
+    group.close()
+    redis_client.delete(f"{group.queue}:started", f"{group.queue}:completed")
 
 
-@pytest.fixture
-def start_worker(queue, tmp_path) -> Iterator:
-    """Start `celery worker` processes on the test's queue; all are killed at the end."""
-    workers: list[Worker] = []
-
-    def start(**extra_env: str) -> Worker:
-        number = len(workers) + 1
-        hostname = f"{queue}-{number}@localhost"
-        log_path = tmp_path / f"worker-{number}.log"
-        env = {
-            **os.environ,
-            "CELERY_BROKER_URL": _broker_url(),
-            "CELERY_TASK_DEFAULT_QUEUE": queue,
-            "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",
-            "VAR_DIR": str(tmp_path / "var"),
-            **extra_env,
-        }
-        command = [
-            *(sys.executable, "-m", "celery", "-A", "tracker", "worker"),
-            *("--loglevel=INFO", "--concurrency=1", f"--hostname={hostname}"),
-            *("--without-gossip", "--without-mingle", "--without-heartbeat"),
-            "--include=tests.tracker.delivery_tasks",
-        ]
-        with log_path.open("w") as log:
-            # A session of its own, so the test can kill the main process and its pool at once.
-            process = subprocess.Popen(
-                command,
-                cwd=BASE_DIR,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        worker = Worker(process, log_path)
-        workers.append(worker)
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while not app.control.ping(destination=[hostname], timeout=0.5):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the worker did not become ready:\n{worker.log()}")
-        return worker
-
-    yield start
-    for worker in workers:
-        if worker.process.poll() is None:
-            os.killpg(worker.process.pid, signal.SIGKILL)
-        worker.process.wait()
-
-
-def _wait_for(condition, seconds: float, workers: list[Worker], what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            logs = "\n".join(f"--- {w.log_path.name}\n{w.log()}" for w in workers)
-            pytest.fail(f"{what} within {seconds} s\n{logs}")
-        time.sleep(0.1)
+def start(workers: Workers, **extra_env: str):
+    return workers.start(extra_args=["--include=tests.tracker.delivery_tasks"], **extra_env)
 
 
 def _started_pids(client: redis.Redis, queue: str) -> list[int]:
@@ -135,40 +56,36 @@ def _completed(client: redis.Redis, queue: str) -> int:
     return int(client.get(f"{queue}:completed") or 0)
 
 
-def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(start_worker, queue, redis_client):
-    first = start_worker(**SHORT_LIMITS)
+def test_a_task_whose_worker_is_killed_runs_on_the_next_worker(workers, redis_client):
+    queue = workers.queue
+    first = start(workers, **SHORT_LIMITS)
     slow_task.apply_async(args=[queue, TASK_SECONDS], queue=queue)
-    _wait_for(lambda: _started_pids(redis_client, queue), 20, [first], "the task did not start")
+    workers.wait_for(lambda: _started_pids(redis_client, queue), "the task did not start", 20)
 
-    # kill -9 of the whole worker (main process and pool): nothing gets to ack or requeue.
-    os.killpg(first.process.pid, signal.SIGKILL)
-    first.process.wait()
+    workers.kill(first)  # main process and pool: nothing gets to ack or requeue
     assert _completed(redis_client, queue) == 0
-    second = start_worker(**SHORT_LIMITS)
+    start(workers, **SHORT_LIMITS)
 
-    _wait_for(
+    workers.wait_for(
         lambda: _completed(redis_client, queue) == 1,
-        40,
-        [first, second],
         "the task did not run to completion on the second worker",
+        40,
     )
     assert len(_started_pids(redis_client, queue)) == 2
 
 
-def test_a_task_whose_pool_process_is_killed_is_redelivered_not_acked(
-    start_worker, queue, redis_client
-):
-    worker = start_worker()
+def test_a_task_whose_pool_process_is_killed_is_redelivered_not_acked(workers, redis_client):
+    queue = workers.queue
+    start(workers)
     slow_task.apply_async(args=[queue, TASK_SECONDS], queue=queue)
-    _wait_for(lambda: _started_pids(redis_client, queue), 20, [worker], "the task did not start")
+    workers.wait_for(lambda: _started_pids(redis_client, queue), "the task did not start", 20)
 
     os.kill(_started_pids(redis_client, queue)[0], signal.SIGKILL)
 
-    _wait_for(
+    workers.wait_for(
         lambda: _completed(redis_client, queue) == 1,
-        20,
-        [worker],
         "the task killed in its pool process was not run again",
+        20,
     )
     assert len(_started_pids(redis_client, queue)) == 2
 
@@ -245,8 +162,9 @@ def test_publishing_to_a_silent_broker_fails_quickly_and_is_logged(silent_broker
 
 @pytest.mark.django_db
 def test_a_task_is_queued_only_when_the_transaction_commits(
-    queue, redis_client, django_capture_on_commit_callbacks
+    workers, redis_client, django_capture_on_commit_callbacks
 ):
+    queue = workers.queue  # no worker started: the task stays on the queue
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         enqueue_on_commit(slow_task, args=[queue, 0], queue=queue)
         assert redis_client.llen(queue) == 0

@@ -4,7 +4,6 @@ a 500 is retried by the worker with the same id; a worker killed mid-delivery lo
 The dispatcher runs in the test process, as beat would run it."""
 
 import datetime as dt
-import os
 import time
 
 import pytest
@@ -14,19 +13,14 @@ from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from tests.factories import make_milestone, make_source
-from tests.tracker.test_reminders_end_to_end import (  # the same worker harness
-    SITE_URL,
-    Workers,
-    _database_url,
-    _purge,
-)
 from tests.tracker.webhook_receiver import Receiver
-from tracker.celery import app
+from tests.tracker.workers import Workers, workers_on_a_queue_of_their_own
 from tracker.webhooks.models import Delivery, DeliveryState, Endpoint, EventType
 from tracker.webhooks.tasks import dispatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 SECONDS = 40
+SITE_URL = "https://tracker.example.org"
 
 
 @pytest.fixture
@@ -38,35 +32,16 @@ def receiver():
 
 @pytest.fixture
 def workers(transactional_db, tmp_path, settings):
-    broker_url = app.conf.broker_url
-    if not broker_url.startswith("redis://"):
-        pytest.skip("the end-to-end tests need the Redis broker (run `make test`)")
-    queue = f"test-webhooks-{os.getpid()}-{time.monotonic_ns()}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only-secret-key",
-        "VAR_DIR": str(tmp_path / "var"),
-        "SITE_URL": SITE_URL,
-        "WEBHOOK_ALLOW_LOOPBACK": "true",
-        "WEBHOOK_RETRY_SECONDS": "1",
-        "WEBHOOK_TIMEOUT_SECONDS": "20",
-    }
     settings.SITE_URL = SITE_URL
     settings.WEBHOOK_ALLOW_LOOPBACK = True
-    default_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    group = Workers(queue, env, tmp_path)
-    try:
+    with workers_on_a_queue_of_their_own(
+        tmp_path,
+        SITE_URL=SITE_URL,
+        WEBHOOK_ALLOW_LOOPBACK="true",
+        WEBHOOK_RETRY_SECONDS="1",
+        WEBHOOK_TIMEOUT_SECONDS="20",
+    ) as group:
         yield group
-    finally:
-        app.conf.task_default_queue = default_queue
-        for process, _ in group.processes:
-            if process.poll() is None:
-                group.kill(process)
-        _purge(queue)
 
 
 def _wait_for(condition, what: str, workers: Workers, *, dispatching: bool = False) -> None:
