@@ -20,7 +20,6 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -111,7 +110,7 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = RecordPagination
     filter_backends = [
         api_filters.KnownParametersOnly,
-        DjangoFilterBackend,
+        api_filters.AskedFiltersOnly,
         SearchFilter,
         StableOrderingFilter,
     ]
