@@ -1,10 +1,12 @@
 """`make bench`, part three: the API's milestone and commitment lists under load, beside a floor.
 
 A throw-away PostgreSQL database beside the one DATABASE_URL names gets the seed and
-`manage.py generate_bench_data --times BENCH_TIMES` (100 by default). gunicorn then serves the
-site with BENCH_API_WORKERS sync workers (2 by default, one request at a time each), with the
-bench-only settings bench/api_settings.py: the site as `make run` serves it, plus the floor
-views of bench/api_urls.py (the same page of rows as JSON straight from `.values()`).
+`manage.py generate_bench_data --times BENCH_TIMES` (100 by default), then VACUUM ANALYZE (what
+autovacuum would have done after such a load: planner statistics, a visibility map). gunicorn
+then serves the site with BENCH_API_WORKERS sync workers (2 by default, one request at a time
+each), with the bench-only settings bench/api_settings.py: the site as `make run` serves it,
+plus the floor views of bench/api_urls.py (the same page of rows as JSON straight from
+`.values()`).
 
 For each list, BENCH_API_CLIENTS client threads (4 by default, so both workers always have a
 request waiting) send BENCH_API_REQUESTS requests to the API and as many to its floor, in
@@ -197,6 +199,17 @@ def report(results: list[tuple[str, int, Side, Side]], records: str) -> None:
         )
 
 
+def analyze(url: str) -> None:
+    """What autovacuum does soon after any large load: planner statistics (without them
+    PostgreSQL guesses that a few dozen records are published and may join a page's links
+    against the whole table) and a visibility map. A PostgreSQL with autovacuum off, as on
+    some test machines, would otherwise never have them."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+
+
 def main() -> None:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
@@ -216,6 +229,7 @@ def main() -> None:
             manage(env, "migrate", "--noinput", "--verbosity", "0")
             manage(env, "load_seed")
             manage(env, "generate_bench_data", "--times", str(TIMES))
+            analyze(env["DATABASE_URL"])
             manage(env, "collectstatic", "--noinput", "--verbosity", "0")
             records = manage(
                 env,

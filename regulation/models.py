@@ -990,6 +990,45 @@ class SourceOrigin(models.TextChoices):
     SECONDARY = "secondary", "Secondary"
 
 
+# --- A milestone's and a source's dates in words, from the stored values alone (the properties
+# of Milestone and Source, and the API's pages built from rows, say them through these) --------
+
+
+@functools.lru_cache(maxsize=4096)
+def milestone_date_text(date: dt.date, precision: str, label: str) -> str:
+    """The date at its precision, or the source's own wording ("late 2026") when there is
+    one. Wording that does not name the date's year keeps the date beside it, so the reader
+    still learns when: "18 months after the guidance (2027)"."""
+    fuzzy = format_fuzzy(date, precision)
+    if not label:
+        return fuzzy
+    years = {str(date.year), str(period_end(date, precision).year)}
+    if any(year in label for year in years):
+        return label
+    return f"{label} ({fuzzy})"
+
+
+def milestone_date_display(date: dt.date, precision: str, certainty: str, label: str) -> str:
+    """'16 December 2024', or 'Expected: autumn 2026' — never more precise than we know."""
+    text = milestone_date_text(date, precision, label)
+    if certainty == Certainty.EXPECTED:
+        return f"Expected: {text}"
+    return text
+
+
+def date_is_unverified(verification: str) -> bool:
+    """No cited source confirms the record: its date must say so wherever it is shown, or
+    a day like "30 September 2026" reads as established fact."""
+    return verification != Verification.CONFIRMED
+
+
+def source_date_display(published_on: dt.date | None, precision: str, note: str) -> str:
+    """When a source was published, as precisely as known; its date note when undated."""
+    if published_on is None:
+        return note or "undated"
+    return format_fuzzy(published_on, precision)
+
+
 class Source(Timestamped):
     """A document a claim rests on. Primary: the statute, the regulator or the company itself."""
 
@@ -1073,9 +1112,7 @@ class Source(Timestamped):
 
     @property
     def date_display(self) -> str:
-        if self.published_on is None:
-            return self.date_note or "undated"
-        return format_fuzzy(self.published_on, self.published_precision)
+        return source_date_display(self.published_on, self.published_precision, self.date_note)
 
 
 class Topic(Timestamped):
@@ -1356,29 +1393,17 @@ class Milestone(PublicRecord):
 
     @property
     def date_text(self) -> str:
-        """The date at its precision, or the source's own wording ("late 2026") when there is
-        one. Wording that does not name the date's year keeps the date beside it, so the reader
-        still learns when: "18 months after the guidance (2027)"."""
-        fuzzy = format_fuzzy(self.date, self.date_precision)
-        if not self.date_label:
-            return fuzzy
-        years = {str(self.date.year), str(period_end(self.date, self.date_precision).year)}
-        if any(year in self.date_label for year in years):
-            return self.date_label
-        return f"{self.date_label} ({fuzzy})"
+        return milestone_date_text(self.date, self.date_precision, self.date_label)
 
     @property
     def date_display(self) -> str:
-        """'16 December 2024', or 'Expected: autumn 2026' — never more precise than we know."""
-        if self.certainty == Certainty.EXPECTED:
-            return f"Expected: {self.date_text}"
-        return self.date_text
+        return milestone_date_display(
+            self.date, self.date_precision, self.certainty, self.date_label
+        )
 
     @property
     def date_is_unverified(self) -> bool:
-        """No cited source confirms the record: its date must say so wherever it is shown, or
-        a day like "30 September 2026" reads as established fact."""
-        return self.verification != Verification.CONFIRMED
+        return date_is_unverified(self.verification)
 
     def has_passed_unconfirmed(self, at: dt.datetime | dt.date | None = None) -> bool:
         """An expected date whose whole period is over without being confirmed as happening."""

@@ -59,6 +59,20 @@ class KnownParametersOnly(BaseFilterBackend):
         return queryset
 
 
+class AskedFiltersOnly(filters.DjangoFilterBackend):
+    """django-filter's backend, for a request that names at least one of the list's filters.
+    A filterset given none of its parameters filters nothing (every filter passes an empty
+    value by), so building and validating its form would only cost time on every page."""
+
+    def filter_queryset(self, request, queryset: QuerySet, view) -> QuerySet:
+        filterset_class = getattr(view, "filterset_class", None)
+        if filterset_class is not None and not (
+            set(request.query_params) & set(filterset_class.base_filters)
+        ):
+            return queryset
+        return super().filter_queryset(request, queryset, view)
+
+
 class StrictBooleanField(forms.NullBooleanField):
     """true or false (or 1 / 0); anything else is an error rather than no filter at all."""
 

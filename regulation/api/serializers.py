@@ -1,11 +1,24 @@
 """What the API shows of each record: explicit fields, links by URL and natural key, every date
-with its precision, certainty and the words a reader should see."""
+with its precision, certainty and the words a reader should see.
+
+A record is shown from its *row*: a dict of its own column values (by field name, with "pk")
+and of what it links to, already read (a link's answer, a list of them, its open conflicts,
+its date changes or status updates as rows of their own). A serializer's fields say what is
+shown, in which order, and so the OpenAPI schema; `represent(row)` answers them from the row:
+the one definition of a record's JSON. A row comes either from `.values()` queries (a list's
+page: `rows_for_page`, a constant number of queries whatever the page size, and no model
+instance built) or from a model instance and its prefetched records (`row_of`: a detail, a
+point-in-time answer, the answer to a write, the bulk export, a webhook's payload)."""
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Model, Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -27,17 +40,33 @@ from regulation.models import (
     SeedConflict,
     Source,
     Topic,
+    date_is_unverified,
+    milestone_date_display,
+    source_date_display,
     validate_http_url,
 )
 
+Row = dict[str, Any]
 
-def lookup_value(record: Model) -> str:
+# Where a link's words come from: the first of these its record has and fills in.
+LABEL_ATTRIBUTES = ("name", "title", "metric", "summary")
+
+
+@functools.cache
+def column_names(model: type[Model]) -> frozenset[str]:
+    return frozenset(field.name for field in model._meta.concrete_fields)
+
+
+def lookup_of(row: Row) -> str:
     """The part of a record's API address that names it: its slug, or for a source (which has
     none) its key, or failing that its id."""
-    slug = getattr(record, "slug", "")
-    if slug:
-        return slug
-    return record.key or str(record.pk)
+    return row.get("slug") or row.get("key") or str(row["pk"])
+
+
+def lookup_value(record: Model) -> str:
+    return lookup_of(
+        {"slug": getattr(record, "slug", ""), "key": getattr(record, "key", None), "pk": record.pk}
+    )
 
 
 # Characters reverse() never escapes in a path: a lookup made only of them appears as it is.
@@ -46,11 +75,11 @@ PLAIN_LOOKUP = re.compile(r"[A-Za-z0-9._~-]+")
 PLACEHOLDER = "~lookup~"
 
 
-def api_url(record: Model, request) -> str:
-    """The record's address in the API, as reverse() writes it. A page links hundreds of
-    records: each type's address is reversed once per request and the lookup put in its place."""
-    name = f"api:{record._meta.model_name}-detail"
-    value = lookup_value(record)
+def api_address(model: type[Model], value: str, request) -> str:
+    """The address in the API of the record of model named value, as reverse() writes it. A
+    page links hundreds of records: each type's address is reversed once per request and the
+    lookup put in its place."""
+    name = f"api:{model._meta.model_name}-detail"
     if request is None or not PLAIN_LOOKUP.fullmatch(value):
         return reverse(name, kwargs={"lookup": value}, request=request)
     templates = getattr(request, "_api_url_templates", None)
@@ -65,12 +94,39 @@ def api_url(record: Model, request) -> str:
     return f"{template[0]}{value}{template[1]}"
 
 
+def api_url(record: Model, request) -> str:
+    """The record's address in the API."""
+    return api_address(type(record), lookup_value(record), request)
+
+
+def label_of(model: type[Model], row: Row) -> str:
+    """A link's words: the record's name, title, metric or summary; failing those, the record
+    as it names itself (str()), from an instance made of the row (a column it lacks is read
+    from the database: a record without any of those words is not one a page shows)."""
+    for attribute in LABEL_ATTRIBUTES:
+        value = row.get(attribute)
+        if value:
+            return value
+    return str(instance_from_row(model, row))
+
+
 def record_label(record: Model) -> str:
-    for attribute in ("name", "title", "metric", "summary"):
+    for attribute in LABEL_ATTRIBUTES:
         value = getattr(record, attribute, "")
         if value:
             return value
     return str(record)
+
+
+def instance_from_row(model: type[Model], row: Row) -> Model:
+    values = {**row, model._meta.pk.attname: row["pk"]}
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(DEFAULT_DB_ALIAS, names, [values[name] for name in names])
+
+
+def values_of(record: Model, columns: Iterable[str]) -> Row:
+    """An instance's row: the given columns' values (by field name) and its pk."""
+    return {"pk": record.pk, **{column: getattr(record, column) for column in columns}}
 
 
 def prefetched_name(relation: str) -> str:
@@ -80,13 +136,7 @@ def prefetched_name(relation: str) -> str:
 
 
 class PrefetchedListSerializer(serializers.ListSerializer):
-    """A many-to-many link list, read from the list the view prefetched when there is one."""
-
-    def get_attribute(self, instance: Model):
-        prefetched = instance.__dict__.get(prefetched_name(self.source))
-        if prefetched is not None:
-            return prefetched
-        return super().get_attribute(instance)
+    """A many-to-many link list (its schema; a record's row holds the list itself)."""
 
 
 class LinkSerializer(serializers.Serializer):
@@ -100,12 +150,28 @@ class LinkSerializer(serializers.Serializer):
     label = serializers.CharField(help_text="Its name or title.")
     url = serializers.URLField(help_text="Its address in this API.")
 
+    # The linked record's columns its answer needs, besides key, slug and label.
+    row_columns: tuple[str, ...] = ()
+
+    @classmethod
+    def columns(cls, model: type[Model]) -> tuple[str, ...]:
+        """The columns of model a link to one of its records reads."""
+        present = column_names(model)
+        named = ("key", "slug", *LABEL_ATTRIBUTES)
+        return (*(c for c in named if c in present), *cls.row_columns)
+
     def to_representation(self, instance: Model) -> dict[str, Any]:
+        model = type(instance)
+        row = values_of(instance, self.columns(model))
+        return self.represent(model, row, self.context.get("request"))
+
+    def represent(self, model: type[Model], row: Row, request) -> dict[str, Any]:
+        """The link's answer from the linked record's row (its columns())."""
         return {
-            "key": getattr(instance, "key", None),
-            "slug": getattr(instance, "slug", None),
-            "label": record_label(instance),
-            "url": api_url(instance, self.context.get("request")),
+            "key": row.get("key"),
+            "slug": row.get("slug"),
+            "label": label_of(model, row),
+            "url": api_address(model, lookup_of(row), request),
         }
 
 
@@ -126,15 +192,20 @@ class FuzzyDateSerializer(serializers.Serializer):
         return fuzzy_date(*instance)
 
 
+@functools.lru_cache(maxsize=4096)
+def _fuzzy_date(value: dt.date, precision: str) -> tuple[tuple[str, str], ...]:
+    return (
+        ("start", value.isoformat()),
+        ("end", period_end(value, precision).isoformat()),
+        ("precision", precision),
+        ("iso", iso_fuzzy(value, precision)),
+        ("display", format_fuzzy(value, precision)),
+    )
+
+
 def fuzzy_date(value: dt.date, precision: str) -> dict[str, Any]:
-    """FuzzyDateSerializer's answer, without building a serializer for each date."""
-    return {
-        "start": value.isoformat(),
-        "end": period_end(value, precision).isoformat(),
-        "precision": precision,
-        "iso": iso_fuzzy(value, precision),
-        "display": format_fuzzy(value, precision),
-    }
+    """FuzzyDateSerializer's answer (worked out once per date and precision)."""
+    return dict(_fuzzy_date(value, precision))
 
 
 class MilestoneDateSerializer(FuzzyDateSerializer):
@@ -143,16 +214,20 @@ class MilestoneDateSerializer(FuzzyDateSerializer):
     unverified = serializers.BooleanField(help_text="No cited source confirms the record.")
 
     def to_representation(self, instance: Milestone) -> dict[str, Any]:
-        return milestone_date(instance)
+        return milestone_date(values_of(instance, MilestoneSerializer.method_columns))
 
 
-def milestone_date(milestone: Milestone) -> dict[str, Any]:
+def milestone_date(row: Row) -> dict[str, Any]:
+    """A milestone's date, from its row (date, date_precision, certainty, date_label and
+    verification): the words are the model's (milestone_date_display)."""
     return {
-        **fuzzy_date(milestone.date, milestone.date_precision),
-        "certainty": milestone.certainty,
-        "label": milestone.date_label,
-        "display": milestone.date_display,
-        "unverified": milestone.date_is_unverified,
+        **fuzzy_date(row["date"], row["date_precision"]),
+        "certainty": row["certainty"],
+        "label": row["date_label"],
+        "display": milestone_date_display(
+            row["date"], row["date_precision"], row["certainty"], row["date_label"]
+        ),
+        "unverified": date_is_unverified(row["verification"]),
     }
 
 
@@ -160,11 +235,15 @@ class SourceLinkSerializer(LinkSerializer):
     document_url = serializers.URLField(help_text="The document itself.")
     date = serializers.CharField(help_text="When it was published, as precisely as known.")
 
-    def to_representation(self, instance: Source) -> dict[str, Any]:
+    row_columns = ("url", "published_on", "published_precision", "date_note")
+
+    def represent(self, model: type[Model], row: Row, request) -> dict[str, Any]:
         return {
-            **super().to_representation(instance),
-            "document_url": instance.url,
-            "date": instance.date_display,
+            **super().represent(model, row, request),
+            "document_url": row["url"],
+            "date": source_date_display(
+                row["published_on"], row["published_precision"], row["date_note"]
+            ),
         }
 
 
@@ -177,57 +256,230 @@ class ConflictSerializer(serializers.Serializer):
     release = serializers.CharField()
     reason = serializers.CharField(help_text="The release's evidence and sources.")
 
-    def to_representation(self, instance: SeedConflict) -> dict[str, Any]:
-        return conflict_data(instance)
+
+def open_conflicts(model: type[Model], pks: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The open conflicts of each of these records (ConflictSerializer's answers), in one
+    query."""
+    by_record: dict[int, list[dict[str, Any]]] = {pk: [] for pk in pks}
+    if not pks:
+        return by_record
+    conflicts = (
+        SeedConflict.objects.unresolved()
+        .filter(model=model._meta.label_lower, object_pk__in=list(pks))
+        .order_by("field", "created_at")
+        .values("object_pk", "field", "staff_value", "release_value", "release__name", "reason")
+    )
+    for conflict in conflicts:
+        by_record[conflict["object_pk"]].append(
+            {
+                "field": conflict["field"],
+                "record_value": conflict["staff_value"],
+                "release_value": conflict["release_value"],
+                "release": conflict["release__name"],
+                "reason": conflict["reason"],
+            }
+        )
+    return by_record
 
 
-def conflict_data(conflict: SeedConflict) -> dict[str, Any]:
-    return {
-        "field": conflict.field,
-        "record_value": conflict.staff_value,
-        "release_value": conflict.release_value,
-        "release": conflict.release.name,
-        "reason": conflict.reason,
-    }
+# How a serializer's field is answered from a row.
+COLUMN, RELATED, METHOD = "column", "related", "method"
+
+
+class RowSerializer(serializers.ModelSerializer):
+    """A model serializer whose records are answered from rows (see the module's docstring).
+    Its fields are the schema; plain fields read their column, links and nested lists read
+    the row's already-read answers, method fields (get_<name>(row)) read the row."""
+
+    # The columns the get_<name> methods read, besides the fields' own.
+    method_columns: tuple[str, ...] = ()
+
+    def represent(self, row: Row) -> dict[str, Any]:
+        """The record's answer: the one definition of what a record shows."""
+        answer = {}
+        for name, key, how, call in layout(type(self)).plan:
+            if how is COLUMN:
+                value = row[key]
+                answer[name] = value if value is None or call is None else call(value)
+            elif how is RELATED:
+                answer[name] = row[key]
+            else:
+                answer[name] = call(self, row)
+        return answer
+
+    def to_representation(self, instance: Model) -> dict[str, Any]:
+        return self.represent(self.row_of(instance))
+
+    def complete_values(self, row: Row) -> Row:
+        """A .values() row made a row: each foreign key's columns made its link's answer."""
+        request = self.context.get("request")
+        for name, (serializer, target, columns) in layout(type(self)).single_links.items():
+            prefix = f"{name}__"
+            linked = {"pk": row.pop(f"{prefix}pk")}
+            for column in columns:
+                linked[column] = row.pop(prefix + column)
+            row[name] = (
+                None if linked["pk"] is None else serializer.represent(target, linked, request)
+            )
+        return row
+
+    def row_of(self, instance: Model) -> Row:
+        """An instance's row: its columns, its links (the prefetched lists when the view read
+        them, else all it links to), and what its get_ methods read besides."""
+        shape = layout(type(self))
+        request = self.context.get("request")
+        row = values_of(instance, shape.columns)
+        for name, (serializer, target, columns) in shape.single_links.items():
+            linked = getattr(instance, name)
+            row[name] = (
+                None
+                if linked is None
+                else serializer.represent(target, values_of(linked, columns), request)
+            )
+        for name, (serializer, target, columns) in shape.link_lists.items():
+            row[name] = [
+                serializer.represent(target, values_of(record, columns), request)
+                for record in self.linked_records(instance, name)
+            ]
+        return row
+
+    def linked_records(self, instance: Model, name: str) -> Iterable[Model]:
+        prefetched = instance.__dict__.get(prefetched_name(name))
+        if prefetched is not None:
+            return prefetched
+        return getattr(instance, name).all()
+
+    def nested(self, serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
+        """One serializer of a nested kind for the whole page."""
+        made = self.__dict__.setdefault("_nested", {})
+        if serializer_class not in made:
+            made[serializer_class] = serializer_class(context=self.context)
+        return made[serializer_class]
+
+
+# A link's serializer, the model linked to and the columns of it the link reads.
+LinkShape = tuple[LinkSerializer, type[Model], tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a RowSerializer's records show and read, worked out once per serializer class
+    (its fields do not depend on the request)."""
+
+    # (name, row key, how, converter or get_ method) per field, in the answer's order
+    plan: tuple[tuple[str, str, str, Any], ...]
+    columns: tuple[str, ...]  # the record's own columns
+    single_links: dict[str, LinkShape]  # links to one record (a foreign key), by field name
+    link_lists: dict[str, LinkShape]  # lists of links (many-to-many), by field name
+    value_names: tuple[str, ...]  # what a page asks .values() for
+
+
+@functools.cache
+def layout(serializer_class: type[RowSerializer]) -> Layout:
+    model = serializer_class.Meta.model
+    plan, columns, single_links, link_lists = [], ["pk"], {}, {}
+    for name, field in serializer_class().fields.items():
+        if isinstance(field, serializers.SerializerMethodField):
+            plan.append((name, name, METHOD, getattr(serializer_class, field.method_name)))
+        elif isinstance(field, LinkSerializer) and field.source == name:
+            target = model._meta.get_field(name).related_model
+            single_links[name] = (field, target, field.columns(target))
+            plan.append((name, name, RELATED, None))
+        elif isinstance(field, serializers.ListSerializer) and isinstance(
+            field.child, LinkSerializer
+        ):
+            target = model._meta.get_field(field.source).related_model
+            link_lists[name] = (field.child, target, field.child.columns(target))
+            plan.append((name, name, RELATED, None))
+        else:
+            # Text and choices are shown as stored (DRF's str() of a string); dates, times
+            # and decimals as DRF writes them.
+            plain = isinstance(field, serializers.CharField | serializers.ChoiceField)
+            plan.append((name, field.source, COLUMN, None if plain else field.to_representation))
+            columns.append(field.source)
+    columns = list(dict.fromkeys([*columns, *serializer_class.method_columns]))
+    value_names = [*columns]
+    for name, (_, _, linked_columns) in single_links.items():
+        value_names += [f"{name}__{c}" for c in ("pk", *linked_columns)]
+    return Layout(
+        plan=tuple(plan),
+        columns=tuple(c for c in columns if c != "pk"),
+        single_links=single_links,
+        link_lists=link_lists,
+        value_names=tuple(value_names),
+    )
+
+
+def rows_for_page(
+    serializer: RowSerializer, values: Sequence[Row], prefetches: Sequence[Prefetch]
+) -> list[Row]:
+    """A page's rows from its .values() rows: each list of links (many-to-many), and each list
+    of nested records (date changes, status updates), read in one query through the queryset
+    of the view's Prefetch of the same name (so what a client may see of the linked records
+    is decided in one place), then the open conflicts in one more."""
+    model = serializer.Meta.model
+    request = serializer.context.get("request")
+    rows = [serializer.complete_values(dict(row)) for row in values]
+    pks = [row["pk"] for row in rows]
+    link_lists = layout(type(serializer)).link_lists
+    for prefetch in prefetches:
+        name = prefetch.prefetch_through
+        relation = model._meta.get_field(name)
+        by_record: dict[int, list] = {pk: [] for pk in pks}
+        if name in link_lists:
+            link_serializer, target, columns = link_lists[name]
+            owner = relation.related_query_name()  # the linked record's way back
+            linked = prefetch.queryset.filter(**{f"{owner}__in": pks}).values(owner, "pk", *columns)
+            for found in linked:
+                by_record[found.pop(owner)].append(
+                    link_serializer.represent(target, found, request)
+                )
+        else:  # a reverse foreign key: rows of their own, for the record's get_ method
+            nested = serializer.nested(serializer.nested_rows[name])
+            owner = relation.field.name
+            found_rows = prefetch.queryset.filter(**{f"{owner}__in": pks}).values(
+                owner, *layout(type(nested)).value_names
+            )
+            for found in found_rows:
+                by_record[found.pop(owner)].append(nested.complete_values(found))
+        for row in rows:
+            row[name] = by_record[row["pk"]]
+    if isinstance(serializer, PublicRecordSerializer):
+        conflicts = open_conflicts(model, pks)
+        for row in rows:
+            row["conflicts"] = conflicts[row["pk"]]
+    return rows
 
 
 class ConflictsListSerializer(serializers.ListSerializer):
-    """Reads the open conflicts of every record on the page in one query."""
+    """A page of records: from .values() rows (a list's page, see rows_for_page) or from
+    instances, whose open conflicts are read for the whole page in one query."""
 
     def to_representation(self, data) -> list[dict[str, Any]]:
+        child = self.child
         records = list(data.all() if hasattr(data, "all") else data)
+        if records and isinstance(records[0], dict):
+            prefetches = self.context["view"].prefetches()
+            return [child.represent(row) for row in rows_for_page(child, records, prefetches)]
         attach_conflicts(records)
-        return super().to_representation(records)
+        return [child.to_representation(record) for record in records]
 
 
 def attach_conflicts(records: list[PublicRecord]) -> None:
+    """Each record's open conflicts (ConflictSerializer's answers) as its open_conflicts."""
     if not records or hasattr(records[0], "open_conflicts"):
         return
-    label = records[0]._meta.label_lower
-    conflicts = (
-        SeedConflict.objects.unresolved()
-        .filter(model=label, object_pk__in=[r.pk for r in records])
-        .select_related("release")
-        .order_by("field", "created_at")
-    )
-    by_record: dict[int, list[SeedConflict]] = {r.pk: [] for r in records}
-    for conflict in conflicts:
-        by_record[conflict.object_pk].append(conflict)
+    conflicts = open_conflicts(type(records[0]), [r.pk for r in records])
     for record in records:
-        record.open_conflicts = by_record[record.pk]
+        record.open_conflicts = conflicts[record.pk]
 
 
 class CitedSourcesSerializer(PrefetchedListSerializer):
     """The sources a record cites; as recorded at a past moment when the view has read them
     from the history (recorded_sources), else as they are now."""
 
-    def get_attribute(self, instance: Model):
-        if hasattr(instance, "recorded_sources"):
-            return instance.recorded_sources
-        return super().get_attribute(instance)
 
-
-class PublicRecordSerializer(serializers.ModelSerializer):
+class PublicRecordSerializer(RowSerializer):
     """What every public record shows: its address and keys, whether it is published, how sure
     we are, the sources it cites and any disagreement not yet resolved."""
 
@@ -249,25 +501,29 @@ class PublicRecordSerializer(serializers.ModelSerializer):
         "created_at",
         "updated_at",
     )
+    # Nested records shown through a get_ method: the relation's name and their serializer.
+    nested_rows: dict[str, type[RowSerializer]] = {}
 
     class Meta:
         list_serializer_class = ConflictsListSerializer
 
-    def get_url(self, record: Model) -> str:
-        return api_url(record, self.context.get("request"))
+    def get_url(self, row: Row) -> str:
+        return api_address(self.Meta.model, lookup_of(row), self.context.get("request"))
 
     @extend_schema_field(ConflictSerializer(many=True))
-    def get_conflicts(self, record: PublicRecord) -> list[dict[str, Any]]:
-        attach_conflicts([record])
-        return [conflict_data(conflict) for conflict in record.open_conflicts]
+    def get_conflicts(self, row: Row) -> list[dict[str, Any]]:
+        return row["conflicts"]
 
-    def nested(self, serializer_class: type[serializers.Serializer]) -> serializers.Serializer:
-        """One serializer of a nested kind for the whole page (building a model serializer's
-        fields for every record would cost more than the rest of the record)."""
-        made = self.__dict__.setdefault("_nested", {})
-        if serializer_class not in made:
-            made[serializer_class] = serializer_class(context=self.context)
-        return made[serializer_class]
+    def linked_records(self, instance: Model, name: str) -> Iterable[Model]:
+        if name == "sources" and hasattr(instance, "recorded_sources"):
+            return instance.recorded_sources  # as recorded at a past moment
+        return super().linked_records(instance, name)
+
+    def row_of(self, instance: PublicRecord) -> Row:
+        row = super().row_of(instance)
+        attach_conflicts([instance])
+        row["conflicts"] = instance.open_conflicts
+        return row
 
 
 def meta(model: type[Model], *fields: str) -> type:
@@ -377,27 +633,36 @@ class MeasureSerializer(PublicRecordSerializer):
     )
 
 
-class DateChangeSerializer(serializers.ModelSerializer):
+class DateChangeSerializer(RowSerializer):
     old = serializers.SerializerMethodField()
     new = serializers.SerializerMethodField()
     source = SourceLinkSerializer(read_only=True, allow_null=True)
+
+    method_columns = (
+        "old_date",
+        "old_precision",
+        "old_certainty",
+        "new_date",
+        "new_precision",
+        "new_certainty",
+    )
 
     class Meta:
         model = DateChange
         fields = ("old", "new", "announced_on", "reason", "source", "created_at")
 
     @extend_schema_field(FuzzyDateSerializer)
-    def get_old(self, change: DateChange) -> dict[str, Any]:
+    def get_old(self, row: Row) -> dict[str, Any]:
         return {
-            **fuzzy_date(change.old_date, change.old_precision),
-            "certainty": change.old_certainty,
+            **fuzzy_date(row["old_date"], row["old_precision"]),
+            "certainty": row["old_certainty"],
         }
 
     @extend_schema_field(FuzzyDateSerializer)
-    def get_new(self, change: DateChange) -> dict[str, Any]:
+    def get_new(self, row: Row) -> dict[str, Any]:
         return {
-            **fuzzy_date(change.new_date, change.new_precision),
-            "certainty": change.new_certainty,
+            **fuzzy_date(row["new_date"], row["new_precision"]),
+            "certainty": row["new_certainty"],
         }
 
 
@@ -408,6 +673,9 @@ class MilestoneSerializer(PublicRecordSerializer):
     platforms = link(many=True)
     topics = link(many=True)
     date_changes = serializers.SerializerMethodField(help_text="Each move of the date, in order.")
+
+    method_columns = ("date", "date_precision", "certainty", "date_label", "verification")
+    nested_rows = {"date_changes": DateChangeSerializer}
 
     Meta = meta(
         Milestone,
@@ -425,30 +693,38 @@ class MilestoneSerializer(PublicRecordSerializer):
     )
 
     @extend_schema_field(MilestoneDateSerializer)
-    def get_date(self, milestone: Milestone) -> dict[str, Any]:
-        return milestone_date(milestone)
+    def get_date(self, row: Row) -> dict[str, Any]:
+        return milestone_date(row)
 
     @extend_schema_field(DateChangeSerializer(many=True))
-    def get_date_changes(self, milestone: Milestone) -> list[dict[str, Any]]:
+    def get_date_changes(self, row: Row) -> list[dict[str, Any]]:
+        serializer = self.nested(DateChangeSerializer)
+        return [serializer.represent(change) for change in row["date_changes"]]
+
+    def row_of(self, milestone: Milestone) -> Row:
+        row = super().row_of(milestone)
         # As of a day: only the moves announced by then (Milestone.as_of).
         changes = getattr(milestone, "known_date_changes", None)
         if changes is None:
             changes = milestone.date_changes.all()
         serializer = self.nested(DateChangeSerializer)
-        return [serializer.to_representation(change) for change in changes]
+        row["date_changes"] = [serializer.row_of(change) for change in changes]
+        return row
 
 
-class CommitmentUpdateSerializer(serializers.ModelSerializer):
+class CommitmentUpdateSerializer(RowSerializer):
     date = serializers.SerializerMethodField()
     evidence = SourceLinkSerializer(read_only=True, allow_null=True)
+
+    method_columns = ("on", "on_precision")
 
     class Meta:
         model = CommitmentUpdate
         fields = ("date", "delivery_status", "note", "evidence", "created_at")
 
     @extend_schema_field(FuzzyDateSerializer)
-    def get_date(self, update: CommitmentUpdate) -> dict[str, Any]:
-        return fuzzy_date(update.on, update.on_precision)
+    def get_date(self, row: Row) -> dict[str, Any]:
+        return fuzzy_date(row["on"], row["on_precision"])
 
 
 class CommitmentSerializer(PublicRecordSerializer):
@@ -460,6 +736,9 @@ class CommitmentSerializer(PublicRecordSerializer):
     milestones = link(many=True)
     topics = link(many=True)
     updates = serializers.SerializerMethodField(help_text="Status updates, oldest first.")
+
+    method_columns = ("made_on", "made_on_precision", "due_on", "due_precision")
+    nested_rows = {"updates": CommitmentUpdateSerializer}
 
     Meta = meta(
         Commitment,
@@ -479,23 +758,29 @@ class CommitmentSerializer(PublicRecordSerializer):
     )
 
     @extend_schema_field(FuzzyDateSerializer)
-    def get_made(self, commitment: Commitment) -> dict[str, Any]:
-        return fuzzy_date(commitment.made_on, commitment.made_on_precision)
+    def get_made(self, row: Row) -> dict[str, Any]:
+        return fuzzy_date(row["made_on"], row["made_on_precision"])
 
     @extend_schema_field(CommitmentUpdateSerializer(many=True))
-    def get_updates(self, commitment: Commitment) -> list[dict[str, Any]]:
+    def get_updates(self, row: Row) -> list[dict[str, Any]]:
+        serializer = self.nested(CommitmentUpdateSerializer)
+        return [serializer.represent(update) for update in row["updates"]]
+
+    @extend_schema_field(FuzzyDateSerializer(allow_null=True))
+    def get_due(self, row: Row) -> dict[str, Any] | None:
+        if row["due_on"] is None:
+            return None
+        return fuzzy_date(row["due_on"], row["due_precision"])
+
+    def row_of(self, commitment: Commitment) -> Row:
+        row = super().row_of(commitment)
         # As of a day: only the updates dated by then (Commitment.as_of).
         updates = getattr(commitment, "known_updates", None)
         if updates is None:
             updates = commitment.updates.all()
         serializer = self.nested(CommitmentUpdateSerializer)
-        return [serializer.to_representation(update) for update in updates]
-
-    @extend_schema_field(FuzzyDateSerializer(allow_null=True))
-    def get_due(self, commitment: Commitment) -> dict[str, Any] | None:
-        if commitment.due_on is None:
-            return None
-        return fuzzy_date(commitment.due_on, commitment.due_precision)
+        row["updates"] = [serializer.row_of(update) for update in updates]
+        return row
 
 
 class IndicatorSerializer(PublicRecordSerializer):

@@ -20,7 +20,6 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.http import Http404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -111,7 +110,7 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
     pagination_class = RecordPagination
     filter_backends = [
         api_filters.KnownParametersOnly,
-        DjangoFilterBackend,
+        api_filters.AskedFiltersOnly,
         SearchFilter,
         StableOrderingFilter,
     ]
@@ -144,6 +143,17 @@ class RecordViewSet(ConditionalGetMixin, viewsets.ReadOnlyModelViewSet):
             queryset = visible(target, self.viewer())
             related.append(Prefetch(name, queryset=queryset, to_attr=s.prefetched_name(name)))
         return related
+
+    def reads_rows(self) -> bool:
+        """A list's page is read as .values() rows and answered from them (see
+        serializers.rows_for_page), unless the records must be instances (a point in time)."""
+        return self.action == "list" and issubclass(self.get_serializer_class(), s.RowSerializer)
+
+    def paginate_queryset(self, queryset):
+        if self.reads_rows():
+            names = s.layout(self.get_serializer_class()).value_names
+            queryset = queryset.prefetch_related(None).values(*names)
+        return super().paginate_queryset(queryset)
 
     def get_object(self) -> Model:
         queryset = self.filter_queryset_for_lookup(self.get_queryset())
@@ -203,6 +213,9 @@ class PointInTimeMixin:
         queryset = super().get_queryset()
         day = self.as_of()
         return queryset if day is None else self.known_on(queryset, day)
+
+    def reads_rows(self) -> bool:
+        return self.as_of() is None and super().reads_rows()
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -303,6 +316,9 @@ class RecordedAsOfMixin:
         for backend in (SearchFilter, StableOrderingFilter):
             queryset = backend().filter_queryset(self.request, queryset, self)
         return queryset
+
+    def reads_rows(self) -> bool:
+        return self.recorded_as_of() is None and super().reads_rows()
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
