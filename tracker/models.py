@@ -394,6 +394,7 @@ class Reminder(models.Model):
         "regulation.Commitment",
         on_delete=models.CASCADE,
         null=True,
+        db_index=False,  # a partial index below
         blank=True,
         related_name="+",
     )
@@ -406,6 +407,7 @@ class Reminder(models.Model):
         "regulation.DateChange",
         on_delete=models.CASCADE,
         null=True,
+        db_index=False,  # a partial index below
         blank=True,
         related_name="+",
         help_text="The change a date-change notice tells of.",
@@ -414,6 +416,7 @@ class Reminder(models.Model):
         "regulation.CommitmentUpdate",
         on_delete=models.CASCADE,
         null=True,
+        db_index=False,  # a partial index below
         blank=True,
         related_name="+",
         help_text="The status update a status-change notice tells of.",
@@ -486,7 +489,20 @@ class Reminder(models.Model):
             choices_check("state", ReminderState),
             choices_check("lead_days", LeadDays),
         ]
-        indexes = [models.Index(fields=["state", "not_before"], name="reminder_state_due")]
+        indexes = [
+            models.Index(fields=["state", "not_before"], name="reminder_state_due"),
+            # Most rows are a milestone's reminders, with no commitment, change or update: each
+            # of these indexes holds only the rows that have one, so that marking a reminder
+            # sent (a new row version, once per e-mail) writes into three indexes fewer.
+            *(
+                models.Index(
+                    fields=[name],
+                    condition=models.Q(**{f"{name}__isnull": False}),
+                    name=f"reminder_{name}",
+                )
+                for name in ("commitment", "date_change", "commitment_update")
+            ),
+        ]
 
     def __str__(self) -> str:
         about = self.milestone_id or f"commitment {self.commitment_id}"
