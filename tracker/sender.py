@@ -646,8 +646,10 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
                 if handed is not None:  # never let through: not sent, back to pending below
                     handed[0].hold_back()
                 if sending is not None:  # let through before an error here: record it still
-                    with contextlib.suppress(Exception):
+                    try:
                         _record(*sending, token, at=at)
+                    except Exception:  # the error that stopped the batch is raised below
+                        logger.exception("Sender: the last e-mail's outcome was not recorded")
                 if postman is not None:
                     postman.stop()
                 # Stopped early (a lost connection, an error): the rows of the subscribers not
