@@ -76,8 +76,18 @@ class ConditionalGetMixin:
         user = self.request.user
         return "staff" if user.is_authenticated and user.is_staff else "public"
 
+    def asked_relative_to_today(self) -> bool:
+        """Whether the request names a filter answered from the day it is asked on (what is
+        upcoming, past or overdue): its answer changes overnight, data or not."""
+        names = getattr(getattr(self, "filterset_class", None), "relative_to_today", ())
+        return any(name in self.request.query_params for name in names)
+
     def not_modified_or_none(self, request):
         latest, version = data_version()
+        if self.asked_relative_to_today():
+            today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+            latest = max(latest, today) if latest else today
+            version = f"{version}|day:{today.date().isoformat()}"
         self._etag = etag_for(request, version, self.audience())
         self._last_modified = latest
         # HTTP dates have whole seconds; the tag tells apart changes within one second.

@@ -177,6 +177,9 @@ class MilestoneFilter(RecordFilter):
         method="filter_past", help_text="true: whole period over, most recent first."
     )
 
+    # Answered from the day it is asked on: an answer with these changes overnight.
+    relative_to_today = ("upcoming", "past")
+
     class Meta:
         model = Milestone
         fields = ()
@@ -214,6 +217,8 @@ class CommitmentFilter(RecordFilter):
     overdue = BooleanFilter(
         method="filter_overdue", help_text="true: still open after its due period ended."
     )
+
+    relative_to_today = ("overdue",)
 
     class Meta:
         model = Commitment

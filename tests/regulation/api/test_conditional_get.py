@@ -2,8 +2,10 @@
 two queries; any change to the knowledge gives a new tag."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -69,3 +71,63 @@ def test_staff_answers_are_private_and_tagged_apart_from_the_public_ones(api, st
     assert staff["Cache-Control"] == "private, no-cache"
     assert staff["ETag"] != public["ETag"]
     assert "Authorization" in staff["Vary"]
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.mark.parametrize(
+    ("query", "header"),
+    [
+        ("upcoming=true", "HTTP_IF_NONE_MATCH"),
+        ("upcoming=true", "HTTP_IF_MODIFIED_SINCE"),
+        ("past=true", "HTTP_IF_NONE_MATCH"),
+    ],
+)
+def test_a_list_asked_relative_to_today_is_answered_anew_when_the_day_changes(api, query, header):
+    """Nothing in the data changes overnight, but what is upcoming (or past) does: a client
+    holding yesterday's copy gets today's, not a 304."""
+    with time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=LONDON), tick=False):
+        due = make_milestone(date=dt.date(2026, 3, 17))
+    url = f"/api/v1/milestones/?{query}"
+    with time_machine.travel(dt.datetime(2026, 3, 17, 23, 30, tzinfo=LONDON), tick=False):
+        first = api.get(url)
+    with time_machine.travel(dt.datetime(2026, 3, 18, 0, 30, tzinfo=LONDON), tick=False):
+        validator = first["ETag"] if header == "HTTP_IF_NONE_MATCH" else first["Last-Modified"]
+        again = api.get(url, **{header: validator})
+        assert again.status_code == 200
+        assert again["ETag"] != first["ETag"]
+        keys = {record["key"] for record in again.json()["results"]}
+        was = {record["key"] for record in first.json()["results"]}
+        assert (due.key in was, due.key in keys) == (
+            (True, False) if query == "upcoming=true" else (False, True)
+        )
+        # Within the day, the copy stays current.
+        assert api.get(url, HTTP_IF_NONE_MATCH=again["ETag"]).status_code == 304
+
+
+def test_a_list_not_asked_relative_to_today_keeps_its_tag_overnight(api):
+    with time_machine.travel(dt.datetime(2026, 3, 1, 12, tzinfo=LONDON), tick=False):
+        make_milestone(date=dt.date(2026, 3, 17))
+    with time_machine.travel(dt.datetime(2026, 3, 17, 23, 30, tzinfo=LONDON), tick=False):
+        first = api.get("/api/v1/milestones/")
+    with time_machine.travel(dt.datetime(2026, 3, 18, 0, 30, tzinfo=LONDON), tick=False):
+        again = api.get("/api/v1/milestones/", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 304
+
+
+def test_every_filter_answered_from_today_is_named_so_and_exists():
+    import inspect
+
+    from regulation.api import filters
+
+    def source_of(filterset, method) -> str:
+        return inspect.getsource(method if callable(method) else getattr(filterset, method))
+
+    for filterset in (filters.MilestoneFilter, filters.CommitmentFilter):
+        reads_today = {
+            name
+            for name, declared in filterset.base_filters.items()
+            if declared.method and "at_now()" in source_of(filterset, declared.method)
+        }
+        assert reads_today and reads_today == set(filterset.relative_to_today)
