@@ -12,10 +12,15 @@ For each list, BENCH_API_CLIENTS client threads (4 by default, so both workers a
 request waiting) send BENCH_API_REQUESTS requests to the API and as many to its floor, in
 BENCH_API_ROUNDS alternating rounds so a change in the shared machine's load falls on both
 sides alike, after a warm-up. Every request is a fresh anonymous GET with
-`Accept: application/json` and no If-None-Match or If-Modified-Since: no answer is a 304. The
-API keeps no rendered pages (only the bulk export is cached), so every answer is built anew.
+`Accept: application/json` and no If-None-Match or If-Modified-Since: no answer is a 304.
 Printed: requests per second, p50 and p99 milliseconds, and queries per request (counted in
 the server by bench/api_urls.py's middleware on one extra request per address).
+
+The whole measurement runs twice, each time with a gunicorn of its own: as deployed, where the
+answer to an anonymous GET is kept under its ETag while the data stays the same
+(API_ANSWER_SECONDS, regulation/api/caching.py), so a repeated request costs the data's
+version and the kept bytes; and with API_ANSWER_SECONDS=0, where every answer is built from
+the database (what the first request after any change to the data costs).
 """
 
 import http.client
@@ -169,11 +174,18 @@ def serve_and_measure(env: dict, var_dir: Path) -> list[tuple[str, int, Side, Si
             server.wait(timeout=60)
 
 
-def report(results: list[tuple[str, int, Side, Side]], records: str) -> None:
+# (label, what the API's answers are in that run, extra environment)
+RUNS = [
+    ("as deployed", "answers kept while the data stays the same", {}),
+    ("each answer built", "API_ANSWER_SECONDS=0", {"API_ANSWER_SECONDS": "0"}),
+]
+
+
+def report(results: list[tuple[str, int, Side, Side]], records: str, run: str, how: str) -> None:
     print(
-        f"\nAPI lists through gunicorn ({WORKERS} sync workers), {TIMES}x the seed ({records}); "
-        f"{CLIENTS} concurrent clients, {REQUESTS} requests per address in {ROUNDS} alternating "
-        "rounds, after a warm-up"
+        f"\nAPI lists, {run} ({how}), through gunicorn ({WORKERS} sync workers), {TIMES}x the "
+        f"seed ({records}); {CLIENTS} concurrent clients, {REQUESTS} requests per address in "
+        f"{ROUNDS} alternating rounds, after a warm-up"
     )
     header = ("list (default page)", "rows", "req/s", "p50/p99", "queries", "failed")
     rows = [header]
@@ -240,12 +252,21 @@ def main() -> None:
                 "print(f'{Milestone.objects.published().count():,} milestones, '"
                 "f'{Commitment.objects.published().count():,} commitments')",
             ).strip()
-            results = serve_and_measure(
-                {**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings"}, Path(tmp)
-            )
+            runs = [
+                (
+                    run,
+                    how,
+                    serve_and_measure(
+                        {**env, "DJANGO_SETTINGS_MODULE": "bench.api_settings", **extra},
+                        Path(tmp),
+                    ),
+                )
+                for run, how, extra in RUNS
+            ]
     finally:
         postgres_database(url, name, "drop")
-    report(results, records)
+    for run, how, results in runs:
+        report(results, records, run, how)
 
 
 if __name__ == "__main__":

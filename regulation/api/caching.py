@@ -1,12 +1,22 @@
 """Conditional GETs: every answer carries an ETag and a Last-Modified drawn from the latest change
-to the knowledge, so a poller that already has the current answer gets a 304 for one query."""
+to the knowledge, so a poller that already has the current answer gets a 304 for one query.
+
+The ETag names the data's version, the exact request, its Accept header and its audience, so
+an answer is a function of its tag: the answer to an anonymous GET is kept under its tag (the
+"api" cache, API_ANSWER_SECONDS) and the next anonymous client asking the same thing while the
+data stays the same gets the same bytes for the same one query. Any change to the data makes
+a new tag, so a kept answer is never served once the data it was built from has changed."""
 
 import datetime as dt
+import functools
 import hashlib
 
 from django.apps import apps
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Model
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.dateparse import parse_datetime
@@ -15,6 +25,8 @@ from django.utils.http import http_date
 from regulation.models import SeedConflict, Topic
 
 PUBLIC_MAX_AGE = 60  # seconds a shared cache may serve a public answer without asking again
+# A larger answer (a page of 200 records with many links) is built each time rather than kept.
+KEEP_AT_MOST_BYTES = 1024 * 1024
 
 
 def _change_columns() -> list[tuple[type[Model], str]]:
@@ -34,16 +46,20 @@ def _change_columns() -> list[tuple[type[Model], str]]:
     ]
 
 
+@functools.cache
+def _data_version_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    return " UNION ALL ".join(
+        f"SELECT MAX({quote(column)}) AS changed, COUNT(*) AS n FROM {quote(model._meta.db_table)}"
+        for model, column in _change_columns()
+    )
+
+
 def data_version() -> tuple[dt.datetime | None, str]:
     """The time of the latest change to the knowledge and a version string that changes with
     every change (including a deletion), in one query."""
-    parts = [
-        f"SELECT MAX({connection.ops.quote_name(column)}) AS changed, COUNT(*) AS n "
-        f"FROM {connection.ops.quote_name(model._meta.db_table)}"
-        for model, column in _change_columns()
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts))
+        cursor.execute(_data_version_sql(connection.vendor))
         rows = cursor.fetchall()
     times = [_as_datetime(changed) for changed, _ in rows if changed is not None]
     latest = max(times) if times else None
@@ -110,17 +126,48 @@ class ConditionalGetMixin:
         patch_vary_headers(response, ["Accept", "Authorization", "Cookie"])
 
     def list(self, request, *args, **kwargs):
+        return self._answer(super().list, request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        return self._answer(super().retrieve, request, *args, **kwargs)
+
+    def _answer(self, build, request, *args, **kwargs):
         # (`is None`, not `or`: an empty 304 response is falsy.)
         not_modified = self.not_modified_or_none(request)
         if not_modified is not None:
             return not_modified
-        return self._marked(super().list(request, *args, **kwargs))
+        key = self._kept_answer_key()
+        if key is not None:
+            kept = caches["api"].get(key)
+            if kept is not None:
+                content_type, body = kept
+                return self._marked(HttpResponse(body, content_type=content_type))
+        response = self._marked(build(request, *args, **kwargs))
+        if key is not None:
+            response.add_post_render_callback(lambda rendered: self._keep(key, rendered))
+        return response
 
-    def retrieve(self, request, *args, **kwargs):
-        not_modified = self.not_modified_or_none(request)
-        if not_modified is not None:
-            return not_modified
-        return self._marked(super().retrieve(request, *args, **kwargs))
+    def _kept_answer_key(self) -> str | None:
+        """Where the answer to this request is kept: only anonymous GETs answered as JSON (the
+        browsable API's pages carry a form and its CSRF token), and only for the public."""
+        if (
+            settings.API_ANSWER_SECONDS == 0
+            or self.request.method != "GET"
+            or self.request.user.is_authenticated
+            or self.audience() != "public"
+            or getattr(self.request.accepted_renderer, "format", None) != "json"
+        ):
+            return None
+        return f"answer:{self._etag}"
+
+    def _keep(self, key: str, response) -> None:
+        if (
+            response.status_code == 200
+            and response.get("Content-Encoding") is None
+            and len(response.content) <= KEEP_AT_MOST_BYTES
+        ):
+            answer = (response["Content-Type"], response.content)
+            caches["api"].set(key, answer, settings.API_ANSWER_SECONDS)
 
     def _marked(self, response):
         self._mark(response)

@@ -19,6 +19,12 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def every_answer_built(settings):
+    """What building an answer costs: none is answered from a kept one (test_kept_answers)."""
+    settings.API_ANSWER_SECONDS = 0
+
+
 def published(model, **fields):
     record = model.objects.create(**fields)
     record.sources.set([make_source(), make_source()])

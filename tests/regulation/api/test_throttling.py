@@ -42,7 +42,10 @@ def test_with_a_shared_cache_the_web_processes_count_against_one_allowance(api, 
     url = settings.CELERY_BROKER_URL  # the test run's own Redis database
     assert url.startswith("redis://")
     prefix = f"throttle-test-{uuid.uuid4().hex}"
-    settings.CACHES = {"default": {"BACKEND": REDIS_CACHE, "LOCATION": url, "KEY_PREFIX": prefix}}
+    settings.CACHES = {
+        "default": {"BACKEND": REDIS_CACHE, "LOCATION": url, "KEY_PREFIX": prefix},
+        "api": {"BACKEND": REDIS_CACHE, "LOCATION": url, "KEY_PREFIX": f"{prefix}-api"},
+    }
     settings.API_THROTTLE_RATES = {"anonymous": "3/minute", "token": "5/minute"}
     other_process = RedisCache(url, {"KEY_PREFIX": prefix})
     key = "throttle_anon_127.0.0.1"  # DRF's key for this client's address
