@@ -420,27 +420,18 @@ SUBSCRIBE_LIMIT_PER_CLIENT = env_int("SUBSCRIBE_LIMIT_PER_CLIENT", 20, minimum=1
 # The rate limits live in the cache: set CACHE_URL (redis://...) when several web processes
 # run, so they share one count; without it each process counts on its own (local memory).
 _cache_url = env_str("CACHE_URL")
-
-
-def _cache(name: str, local_entries: int = 300) -> dict:
-    if _cache_url:
-        return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _cache_url,
-            "KEY_PREFIX": name,
-        }
-    return {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": name,
-        "OPTIONS": {"MAX_ENTRIES": local_entries},
-    }
-
-
 CACHES = {
-    "default": _cache("default"),
-    # The API's answers to anonymous GETs, by ETag (regulation/api/caching.py); in local
-    # memory, at most 50 answers per web process (an answer is at most 1 MB, most under 200 kB).
-    "api": _cache("api", local_entries=50),
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+    if _cache_url
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # The API's answers to anonymous GETs, by ETag (regulation/api/caching.py). Always in the
+    # web process's own memory, so what clients can make it hold is bounded: at most 50
+    # answers of at most 512 kB each. (Shared, every address a client invents would be kept.)
+    "api": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "api-answers",
+        "OPTIONS": {"MAX_ENTRIES": 50},
+    },
 }
 # Seconds an API answer is kept for the next anonymous client asking the same thing while the
 # data stays the same; 0 builds every answer. A change to the data never serves a kept answer.

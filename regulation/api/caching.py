@@ -5,7 +5,9 @@ The ETag names the data's version, the exact request, its Accept header and its 
 an answer is a function of its tag: the answer to an anonymous GET is kept under its tag (the
 "api" cache, API_ANSWER_SECONDS) and the next anonymous client asking the same thing while the
 data stays the same gets the same bytes for the same one query. Any change to the data makes
-a new tag, so a kept answer is never served once the data it was built from has changed."""
+a new tag, so a kept answer is never served once the data it was built from has changed. The
+"api" cache is each web process's own memory, bounded in entries and in the size of each
+(tracker/settings.py), whatever addresses clients invent."""
 
 import datetime as dt
 import functools
@@ -25,8 +27,8 @@ from django.utils.http import http_date
 from regulation.models import SeedConflict, Topic
 
 PUBLIC_MAX_AGE = 60  # seconds a shared cache may serve a public answer without asking again
-# A larger answer (a page of 200 records with many links) is built each time rather than kept.
-KEEP_AT_MOST_BYTES = 1024 * 1024
+# A larger answer (say a page of 200 commitments) is built each time rather than kept.
+KEEP_AT_MOST_BYTES = 512 * 1024
 
 
 def _change_columns() -> list[tuple[type[Model], str]]:

@@ -5,6 +5,7 @@ the data is ever hidden by a kept answer."""
 import datetime as dt
 
 import pytest
+from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -113,3 +114,22 @@ def test_with_no_seconds_configured_every_answer_is_built(api, milestone, settin
     again, rebuilt = counted(api, "/api/v1/milestones/")
     assert again.content == first.content
     assert rebuilt == built > 1
+
+
+def test_what_clients_can_make_a_process_keep_is_bounded(api, milestone, settings):
+    """Every address a client invents (a search, a page size) is an answer of its own: the
+    process keeps at most MAX_ENTRIES of them, each at most KEEP_AT_MOST_BYTES."""
+    limit = settings.CACHES["api"]["OPTIONS"]["MAX_ENTRIES"]
+    for n in range(limit + 20):
+        assert api.get(f"/api/v1/milestones/?search=invented-{n}").status_code == 200
+    assert len(caches["api"]._cache) <= limit
+
+
+def test_an_answer_larger_than_the_limit_is_built_each_time(api, milestone, monkeypatch):
+    from regulation.api import caching
+
+    size = len(api.get("/api/v1/milestones/?page_size=1").content)
+    monkeypatch.setattr(caching, "KEEP_AT_MOST_BYTES", size - 1)
+    api.get("/api/v1/milestones/")
+    _, queries = counted(api, "/api/v1/milestones/")
+    assert queries > 1

@@ -44,7 +44,7 @@ def test_with_a_shared_cache_the_web_processes_count_against_one_allowance(api, 
     prefix = f"throttle-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {"BACKEND": REDIS_CACHE, "LOCATION": url, "KEY_PREFIX": prefix},
-        "api": {"BACKEND": REDIS_CACHE, "LOCATION": url, "KEY_PREFIX": f"{prefix}-api"},
+        "api": settings.CACHES["api"],
     }
     settings.API_THROTTLE_RATES = {"anonymous": "3/minute", "token": "5/minute"}
     other_process = RedisCache(url, {"KEY_PREFIX": prefix})
