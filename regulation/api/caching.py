@@ -150,13 +150,12 @@ class ConditionalGetMixin:
         return response
 
     def _kept_answer_key(self) -> str | None:
-        """Where the answer to this request is kept: only anonymous GETs answered as JSON (the
-        browsable API's pages carry a form and its CSRF token), and only for the public."""
+        """Where the answer to this request is kept: only anonymous GETs (the public's answers)
+        answered as JSON (the browsable API's pages carry a form and its CSRF token)."""
         if (
             settings.API_ANSWER_SECONDS == 0
             or self.request.method != "GET"
             or self.request.user.is_authenticated
-            or self.audience() != "public"
             or getattr(self.request.accepted_renderer, "format", None) != "json"
         ):
             return None
