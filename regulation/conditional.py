@@ -23,6 +23,10 @@ def conditional_on(*models_: type[models.Model], daily: bool = False) -> Callabl
         if not hasattr(request, "_regulation_stamp"):
             latest, rows = last_change(*models_)
             if daily:
+                # On a real clock every change is in the past, so the later of the latest change
+                # and today's midnight moves forward each day as well as with each change. (A
+                # change stamped later than the clock, which only a test that moves the clock
+                # back can make, holds the stamp until that day.)
                 today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
                 latest = max(latest, today) if latest else today
             request._regulation_stamp = (latest, rows)

@@ -10,7 +10,6 @@ import importlib
 import os
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -31,6 +30,7 @@ from django.test.utils import setup_databases, teardown_databases
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from regulation.seed import load_seed
+from tests.clocked import python_module
 
 T = TypeVar("T")
 
@@ -197,7 +197,7 @@ def live_site(browser_database: str, django_db_blocker, artefacts_dir: Path) -> 
     log = artefacts_dir / "gunicorn.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "tracker.wsgi", "--bind", f"127.0.0.1:{port}",
+            [*python_module("gunicorn", "tracker.wsgi"), "--bind", f"127.0.0.1:{port}",
              "--workers", "1", "--threads", "4", "--access-logfile", "-", "--no-control-socket"],
             cwd=settings.BASE_DIR, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip

@@ -3,7 +3,6 @@
 import datetime as dt
 import os
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
+from tests.clocked import python_module
 from tests.tracker.workers import database_url
 from tracker.celery import app
 from tracker.models import Heartbeat
@@ -43,7 +43,7 @@ def celery_worker(transactional_db, tmp_path):
         "VAR_DIR": str(tmp_path / "var"),
     }
     command = [
-        *(sys.executable, "-m", "celery", "-A", "tracker", "worker"),
+        *python_module("celery", "-A", "tracker", "worker"),
         *("--loglevel=INFO", "--concurrency=1", f"--hostname={hostname}"),
         *("--without-gossip", "--without-mingle"),
     ]

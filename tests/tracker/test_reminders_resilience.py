@@ -3,7 +3,7 @@
 
 The test plays Celery beat: it queues `tracker.tasks.plan_reminders`, and the worker runs the
 planner, which queues the send batches for the same worker, as in production. Where the moment
-matters the worker's clock is pinned (tests/tracker/pinned_worker.py), so the planner and the
+matters the worker's clock is pinned (tests/clocked.py), so the planner and the
 sender both read the pinned moment, not the test's.
 """
 

@@ -1,13 +1,12 @@
 """Real `celery worker` processes for the real-stack tests: started with an environment that
 opens the test's own database, on a queue of the test's own (so no other worker on the same
 broker takes its tasks), killed (SIGKILL, main process and pool) and the queue removed at the
-end. A worker's clock can be pinned (tests/tracker/pinned_worker.py)."""
+end. A worker reads the suite's clock, or one pinned for it (tests/clocked.py)."""
 
 import datetime as dt
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +18,7 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from tests.clocked import python_module
 from tracker.celery import app
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -75,14 +75,11 @@ class Workers:
         hostname = f"{self.queue}-{number}@localhost"
         log_path = self.tmp_path / f"worker-{number}.log"
         env = self.environment(**extra_env)
-        launcher = ["-m", "celery"]
         if clock is not None:
             env["PINNED_CLOCK"] = clock.isoformat()
-            launcher = ["-m", "tests.tracker.pinned_worker"]
         command = [
-            sys.executable,
-            *launcher,
-            *("-A", "tracker", "worker", "--loglevel=INFO", "--concurrency=1"),
+            *python_module("celery", "-A", "tracker", "worker"),
+            *("--loglevel=INFO", "--concurrency=1"),
             *(f"--hostname={hostname}", "--without-gossip", "--without-mingle"),
             "--without-heartbeat",
             *extra_args,
