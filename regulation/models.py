@@ -7,6 +7,7 @@ This app never imports tracker/: knowledge does not know who watches it.
 import datetime as dt
 import functools
 import operator
+import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from copy import copy
@@ -15,6 +16,7 @@ from decimal import Decimal
 from functools import reduce
 from typing import Self
 
+from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.search import CombinedSearchVector, SearchVector
@@ -63,6 +65,43 @@ KEY_ATTEMPTS = 20
 HTTP_URL = "Enter a web address starting with http:// or https://."
 # Only web addresses: a javascript: or data: URL in an href runs in the reader's browser.
 validate_http_url = URLValidator(schemes=["http", "https"], message=HTTP_URL)
+
+
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+ONE_LINE = "One line, without line breaks or control characters."
+
+
+def validate_single_line(value: str) -> None:
+    """A title or a name is one line: it goes into e-mail subjects, calendar entries, feeds."""
+    if CONTROL_CHARACTERS.search(value):
+        raise ValidationError(ONE_LINE, code="single_line")
+
+
+class SingleLineFormField(forms.CharField):
+    """What is typed or pasted over several lines becomes one line, its spaces runs of one."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+
+class SingleLineField(models.CharField):
+    """A title or a name: one line, without control characters (the forms join what is pasted
+    over several lines; the API and every other write are refused with ONE_LINE)."""
+
+    default_validators = [validate_single_line]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": SingleLineFormField, **kwargs})
+
+
+def single_line_constraint(field: str, model_name: str) -> models.CheckConstraint:
+    """The database's own guard against a line break in a title, for writes that skip
+    validation (a line break in an e-mail's Subject would stop its reminders)."""
+    return models.CheckConstraint(
+        condition=~Q(**{f"{field}__contains": "\n"}) & ~Q(**{f"{field}__contains": "\r"}),
+        name=f"{model_name}_{field}_is_one_line",
+    )
 
 
 class WebURLField(models.URLField):
@@ -890,7 +929,7 @@ class Organisation(PublicRecord):
     key_series = "OR"
     Kind = OrganisationKind
 
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OTHER)
     kind_label = models.CharField(
         max_length=100,
@@ -943,7 +982,7 @@ class PlatformQuerySet(PublicQuerySet):
 class Platform(PublicRecord):
     Kind = PlatformKind
 
-    name = models.CharField(max_length=100)
+    name = SingleLineField(max_length=100)
     owner = models.ForeignKey(
         Organisation,
         on_delete=models.PROTECT,
@@ -1038,7 +1077,7 @@ class Source(Timestamped):
     Origin = SourceOrigin
 
     key = models.CharField(max_length=20, unique=True, null=True, blank=True)
-    title = models.CharField(max_length=500)
+    title = SingleLineField(max_length=500)
     url = WebURLField(max_length=1000)
     publisher = models.ForeignKey(
         Organisation,
@@ -1047,7 +1086,7 @@ class Source(Timestamped):
         blank=True,
         related_name="published_sources",
     )
-    publisher_name = models.CharField(
+    publisher_name = SingleLineField(
         max_length=200, help_text="The publisher as named on the source, e.g. 'ITV News (PA copy)'."
     )
     published_on = models.DateField(null=True, blank=True)
@@ -1116,7 +1155,7 @@ class Source(Timestamped):
 
 
 class Topic(Timestamped):
-    name = models.CharField(max_length=100, unique=True)
+    name = SingleLineField(max_length=100, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True)
 
@@ -1194,8 +1233,8 @@ class Instrument(PublicRecord):
     Kind = InstrumentKind
     Stage = InstrumentStage
 
-    title = models.CharField(max_length=300)
-    short_name = models.CharField(max_length=100, blank=True)
+    title = SingleLineField(max_length=300)
+    short_name = SingleLineField(max_length=100, blank=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     issuer = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="instruments"
@@ -1273,7 +1312,7 @@ class Measure(PublicRecord):
         blank=True,
         help_text="Ofcom's measure id (e.g. ICU F1) or a section of the Act, as cited.",
     )
-    title = models.CharField(max_length=300)
+    title = SingleLineField(max_length=300)
     summary = models.TextField(help_text="What the measure requires.")
     applies_to = models.TextField(blank=True, help_text="Which services must follow it.")
     relevance = models.TextField(blank=True, help_text="Why it matters against online grooming.")
@@ -1317,7 +1356,7 @@ class Milestone(PublicRecord):
 
     Kind = MilestoneKind
 
-    title = models.CharField(max_length=500, help_text="What happens, in one sentence.")
+    title = SingleLineField(max_length=500, help_text="What happens, in one sentence.")
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=30, choices=Kind.choices, default=Kind.OTHER)
     phase = models.CharField(
@@ -1377,6 +1416,7 @@ class Milestone(PublicRecord):
             choices_check("kind", MilestoneKind),
             choices_check("date_precision", Precision),
             choices_check("certainty", Certainty),
+            single_line_constraint("title", "milestone"),
         ]
 
     def __str__(self) -> str:
@@ -1925,7 +1965,7 @@ class Unit(models.TextChoices):
 class Indicator(PublicRecord):
     """A statistic tracked over time, e.g. police-recorded grooming offences."""
 
-    name = models.CharField(max_length=300)
+    name = SingleLineField(max_length=300)
     unit = models.CharField(max_length=20, choices=Unit.choices, default=Unit.COUNT)
     publisher = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="indicators"

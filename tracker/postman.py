@@ -47,7 +47,7 @@ class Parcel:
             return
         try:
             self._send_inline()
-        except OSError as error:  # smtplib.SMTPException is an OSError too
+        except Exception as error:  # handed to the sender, which records it
             self._finish(error)
         else:
             self._finish(None)
@@ -90,7 +90,7 @@ class Postman:
         while (parcel := self._parcels.get()) is not None:
             try:
                 self._send(parcel)
-            except Exception as error:  # handed to the sender, which records or raises it
+            except Exception as error:  # handed to the sender, which records it
                 parcel._finish(error)
             else:
                 parcel._finish(None)

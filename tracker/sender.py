@@ -332,7 +332,8 @@ def _render(reminders: list[Reminder], *, at: dt.datetime) -> Rendered:
         "site_url": settings.SITE_URL,
     }
     return Rendered(
-        subject=_subject(items, commitments),
+        # A header is one line: a line break in a title must not stop the e-mail.
+        subject=" ".join(_subject(items, commitments).split()),
         text=get_template("tracker/email/reminders.txt").render(context),
         html=get_template("tracker/email/reminders.html").render(context),
         # A calendar of the dates told of; a status notice has none.
@@ -577,14 +578,25 @@ def _record(parcel: Parcel, reminders: list[Reminder], token: uuid.UUID, *, at) 
     if error is None:
         mark_sent(token, reminders, at=at)
         return ReminderState.SENT
-    if not isinstance(error, OSError):
-        raise error
-    state = mark_failed_attempt(token, reminders, error, at=at)
-    subscriber_id = reminders[0].subscription.subscriber_id
-    logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
-    lost = not isinstance(error, smtplib.SMTPException)
+    state = _failed(token, reminders, error, at=at)
+    lost = isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
     if lost or isinstance(error, smtplib.SMTPServerDisconnected):
         raise ConnectionLost from error
+    return state
+
+
+def _failed(token: uuid.UUID, reminders: list[Reminder], error: Exception, *, at) -> str:
+    """One e-mail not sent, whatever stopped it (the server, the connection, or an e-mail that
+    could not be made): its rows retried after a backoff, or failed for good; the batch goes on
+    to the next subscriber."""
+    state = mark_failed_attempt(token, reminders, error, at=at)
+    subscriber_id = reminders[0].subscription.subscriber_id
+    if isinstance(error, OSError):
+        logger.warning("Reminder e-mail to subscriber %s not sent: %s", subscriber_id, error)
+    else:  # not the server's doing: the e-mail itself, which the error's trace explains
+        logger.error(
+            "Reminder e-mail to subscriber %s could not be sent", subscriber_id, exc_info=error
+        )
     return state
 
 
@@ -631,7 +643,12 @@ def send_batch(subscriber_ids: list[int], *, at: dt.datetime) -> BatchResult:
                     reminders = due.get(subscriber_id)
                     if reminders is None:
                         continue
-                    parcel = _hand(postman, connection, reminders, at=at, rendered=rendered)
+                    try:
+                        parcel = _hand(postman, connection, reminders, at=at, rendered=rendered)
+                    except Exception as error:  # this e-mail cannot be made; the rest go on
+                        result.count(_failed(token, reminders, error, at=at), len(reminders))
+                        unstarted.difference_update(r.pk for r in reminders)
+                        continue
                     handed = (parcel, reminders)
                     if sending is not None:
                         done, sending = sending, None

@@ -36,6 +36,7 @@ from regulation.models import (
     Organisation,
     Platform,
     SeedConflict,
+    SingleLineField,
     Source,
     Status,
     Topic,
@@ -220,7 +221,7 @@ def edited(model: type[models.Model], data: dict[str, Any]) -> dict[str, Any]:
     """The data with one plain text field changed, so a save would visibly change the record."""
     for name, value in data.items():
         field = model_field(model, name)
-        plain = type(field) in (models.CharField, models.TextField)
+        plain = type(field) in (models.CharField, SingleLineField, models.TextField)
         if plain and value and not field.choices and not field.unique:
             return {**data, name: f"{value} (edited)"}
     return data

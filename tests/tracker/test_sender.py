@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import make_source
+from tests.regulation.test_admin import milestone_form
 from tests.tracker.reminders import (
     SinkHandler,
     SmtpServer,
@@ -449,3 +450,51 @@ def test_each_email_is_marked_sent_before_the_server_is_given_the_next(settings,
         for step in ("taken by the server", "marked sent")
     ]
     assert states() == [ReminderState.SENT] * 4
+
+
+def test_a_title_typed_over_two_lines_in_the_admin_reaches_its_watchers_as_one_line(
+    smtp_server, editor_client
+):
+    milestone = make_day_exact_milestone(date=DEADLINE, title="Ofcom deadline")
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+    sources = [source.pk for source in milestone.sources.all()]
+    typed = milestone_form(milestone, title="Ofcom deadline\r\nfor services", sources=sources)
+    assert editor_client.post(url, typed).status_code == 302
+    readers = [make_subscriber() for _ in range(3)]
+    for reader in readers:
+        subscribe(reader, milestone=milestone, lead_days=[7])
+    plan(at=DUE)
+
+    result = send_batch([reader.pk for reader in readers], at=DUE)
+
+    assert result.sent == 3
+    subjects = {r.message["Subject"] for r in smtp_server.received}
+    assert subjects == {"In 7 days: Ofcom deadline for services"}
+
+
+def test_an_email_that_cannot_be_made_delays_none_of_the_others_in_its_batch(smtp_server, settings):
+    settings.REMINDER_RETRY_SECONDS = 60
+    settings.REMINDER_MAX_ATTEMPTS = 2
+    milestone = make_day_exact_milestone(date=DEADLINE)
+    readers = [make_subscriber() for _ in range(50)]
+    for reader in readers:
+        subscribe(reader, milestone=milestone, lead_days=[7])
+    poisoned = readers[10]
+    # Written past every form's validation: an address no e-mail header can carry.
+    Subscriber.objects.filter(pk=poisoned.pk).update(email="reader\r\nBcc: all@example.org")
+    plan(at=DUE)
+
+    result = send_batch([reader.pk for reader in readers], at=DUE)
+
+    assert (result.sent, result.retrying) == (49, 1)
+    others = sorted(reader.email for reader in readers if reader != poisoned)
+    assert sorted(r.envelope_to[0] for r in smtp_server.received) == others
+    row = Reminder.objects.get(subscription__subscriber=poisoned)
+    assert (row.state, row.attempts) == (ReminderState.PENDING, 1)
+    assert "newlines" in row.last_error
+    assert DUE + dt.timedelta(seconds=30) <= row.not_before <= DUE + dt.timedelta(seconds=90)
+    # Retried after its backoff, then failed for good: never queued again and again.
+    assert send_batch([poisoned.pk], at=DUE + dt.timedelta(seconds=91)).failed == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (ReminderState.FAILED, 2)
+    assert Reminder.objects.claimable(at=DUE + dt.timedelta(days=1)).count() == 0

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from knox.models import AuthToken
 
-from regulation.models import Commitment, Milestone, Status
+from regulation.models import ONE_LINE, Commitment, Milestone, Source, Status
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
 from tests.regulation.api.conftest import grant, token_client
 
@@ -230,3 +230,21 @@ def test_malformed_write_bodies_are_field_errors(staff_api, records):
 
 def test_a_non_staff_token_is_not_staff(visitor):
     assert not User.objects.get(pk=visitor.pk).is_staff
+
+
+@pytest.mark.parametrize(
+    "title", ["Ofcom deadline\r\nfor services", "Ofcom\x00statement", "Ofcom\u2028statement"]
+)
+def test_the_api_refuses_a_title_of_more_than_one_line(staff_api, title):
+    body = {
+        "title": title,
+        "document_url": "https://www.ofcom.org.uk/s",
+        "publisher_name": "Ofcom",
+        "origin": "primary",
+    }
+
+    response = staff_api.post("/api/v1/sources/", body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert ONE_LINE in str(response.json())
+    assert not Source.objects.exists()
