@@ -38,6 +38,7 @@ from regulation.models import (
     Topic,
 )
 from regulation.search import public_url
+from regulation.templatetags.regulation_text import render_markdown
 
 CALENDAR_NAME = "Online Safety Act tracker"
 CALENDAR_DESCRIPTION = (
@@ -267,7 +268,8 @@ class ChangesFeed(Feed):
         return item.title
 
     def item_description(self, item: Change) -> str:
-        return item.description
+        # The summary is HTML to a feed reader: staff text goes through the pages' sanitiser.
+        return render_markdown(item.description)
 
     def item_link(self, item: Change) -> str:
         return item.url

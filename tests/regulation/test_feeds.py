@@ -2,6 +2,8 @@
 icalendar library and feedparser as calendar and feed readers would."""
 
 import datetime as dt
+from html.parser import HTMLParser
+from xml.etree import ElementTree
 
 import feedparser
 import icalendar
@@ -171,6 +173,50 @@ def test_the_atom_feed_lists_new_records_moved_dates_and_status_updates(client):
     assert "Ofcom set the date." in moved.summary
     assert len({entry.id for entry in feed.entries}) == len(feed.entries)
     assert feed.feed.title == "Online Safety Act tracker: what changed"
+
+
+HOSTILE = (
+    "<script>alert(1)</script> <img src=x onerror=alert(2)> [a link](javascript:alert(3)) "
+    '<a href="javascript:alert(4)">x</a> **still bold**'
+)
+
+
+def test_staff_text_in_the_atom_feed_is_sanitised_as_on_the_pages(client):
+    milestone = make_milestone(title="Codes in force", description=HOSTILE)
+    milestone.move_to(dt.date(2025, 7, 25), reason=HOSTILE)
+    commitment = make_commitment(summary="Teen accounts by default")
+    commitment.record_update(
+        on=dt.date(2025, 6, 1), delivery_status=DeliveryStatus.DELIVERED, note=HOSTILE
+    )
+
+    response = client.get(CHANGES)
+
+    # The summaries as a feed reader gets them: the XML read, its HTML unescaped once.
+    atom = "{http://www.w3.org/2005/Atom}"
+    entries = ElementTree.fromstring(response.content).iter(f"{atom}entry")
+    summaries = [entry.findtext(f"{atom}summary") for entry in entries]
+    summaries = [summary for summary in summaries if summary]  # the commitment has none
+    assert len(summaries) == 3
+    for summary in summaries:
+        assert "<strong>still bold</strong>" in summary
+        tags = TagsAndAttributes()
+        tags.feed(summary)
+        assert set(tags.names) <= {"p", "strong", "a"}
+        assert not [name for name, _ in tags.attributes if name.startswith("on")]
+        assert not [value for _, value in tags.attributes if "javascript" in (value or "")]
+
+
+class TagsAndAttributes(HTMLParser):
+    """The elements and attributes a browser would make of some HTML."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.names.append(tag)
+        self.attributes += attrs
 
 
 def test_an_updated_record_is_a_new_entry_with_its_own_id(client):
