@@ -403,6 +403,11 @@ class PublicQuerySet(NaturalKeyQuerySet):
     def published(self):
         return self.filter(status=Status.PUBLISHED)
 
+    def public(self):
+        """What the public may see (every kind of record that has a public() says it there,
+        and the pages, search, the API and the exports all ask it): the published records."""
+        return self.published()
+
     def waiting_for_review(self):
         """Drafts a contributor submitted and no editor has published or sent back yet."""
         return self.filter(status=Status.DRAFT, review_state=ReviewState.SUBMITTED)

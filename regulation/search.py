@@ -48,7 +48,7 @@ class SearchType:
 
     def records(self) -> models.QuerySet:
         manager = self.model._default_manager
-        return manager.published() if hasattr(manager, "published") else manager.all()
+        return manager.public() if hasattr(manager, "public") else manager.all()
 
 
 # The result groups, in the order the page lists them.

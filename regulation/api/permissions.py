@@ -6,19 +6,18 @@ from django.db.models import Model, QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from regulation.models import PublicRecord
-
 
 def sees_drafts(user) -> bool:
     return bool(user and user.is_authenticated and user.is_staff)
 
 
 def visible(model: type[Model], request) -> QuerySet:
-    """The records of model this client may see: drafts only for authenticated staff."""
+    """The records of model this client may see: what the public may see (the model's
+    public(), where it has one), and drafts and what only drafts cite for authenticated staff."""
     manager = model._default_manager
-    if not issubclass(model, PublicRecord) or sees_drafts(getattr(request, "user", None)):
+    if not hasattr(manager, "public") or sees_drafts(getattr(request, "user", None)):
         return manager.all()
-    return manager.published()
+    return manager.public()
 
 
 class ReadOrModelPermissions(BasePermission):
