@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 
 from regulation.models import (
     Certainty,
@@ -21,8 +21,9 @@ from regulation.models import (
     DeliveryStatus,
     Milestone,
     Precision,
+    Status,
 )
-from tests.factories import make_commitment, make_milestone
+from tests.factories import make_commitment, make_milestone, make_source
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,3 +163,38 @@ def test_a_duplicate_key_still_fails_when_the_slug_is_taken_too():
         make_milestone(key="M21", title="Illegal harms duties in force")
 
     assert Milestone.objects.filter(key="M21").count() == 1
+
+
+# --- Publishing while the last source is removed -------------------------------------------------
+
+
+def change_then_commit(
+    change: Callable[[Milestone], Any], pk: int, both_changed: threading.Barrier
+) -> None:
+    """Make the change, wait until the other transaction has made its own, then commit."""
+    with transaction.atomic():
+        change(Milestone.objects.get(pk=pk))
+        both_changed.wait(timeout=5)
+
+
+def remove_citations(milestone: Milestone) -> None:
+    """The citations deleted from their table directly, as a script or a bulk tool might."""
+    Milestone.sources.through.objects.filter(milestone=milestone).delete()
+
+
+def test_publishing_while_the_last_source_is_removed_never_leaves_a_public_record_uncited():
+    """Each transaction makes its change, then both commit at once: each one's deferred check
+    ran before the other had committed (write skew), and such trials published a milestone
+    citing nothing. The check now waits for the record the other transaction is changing."""
+    published_uncited = 0
+    for _ in range(TRIALS):
+        milestone = make_milestone(status=Status.DRAFT, sources=[make_source()])
+        both_changed = threading.Barrier(2)
+        outcomes = run_at_once(
+            partial(change_then_commit, Milestone.publish, milestone.pk, both_changed),
+            partial(change_then_commit, remove_citations, milestone.pk, both_changed),
+        )
+        milestone.refresh_from_db()
+        published_uncited += milestone.is_published and not milestone.sources.exists()
+        assert [type(outcome) for outcome in outcomes].count(IntegrityError) <= 1
+    assert published_uncited == 0
