@@ -56,6 +56,7 @@ from regulation.models import (
     Status,
     Topic,
 )
+from regulation.spreadsheets import inert
 
 ISO_DATE = "%Y-%m-%d"
 PUBLISHED_NOT_IMPORTED = (
@@ -493,6 +494,16 @@ class ImportFileStorage(TempFolderStorage):
 # --- Admin mixins -------------------------------------------------------------------------------
 
 
+class SpreadsheetCSV(CSV):
+    """CSV whose cells a spreadsheet will not run as formulas (regulation/spreadsheets.py)."""
+
+    def export_data(self, dataset, **kwargs):
+        safe = dataset.__class__(headers=dataset.headers)
+        for row in dataset:
+            safe.append([inert(value) if isinstance(value, str) else value for value in row])
+        return super().export_data(safe, **kwargs)
+
+
 class ExportAdmin(ExportMixin):
     """An "Export" button on the list: the rows the list shows (its search and filters
     applied), as CSV or JSON, with the model's resource."""
@@ -502,6 +513,10 @@ class ExportAdmin(ExportMixin):
     @property
     def formats(self) -> list:
         return [CSV, JSON]
+
+    @property
+    def export_formats(self) -> list:
+        return [SpreadsheetCSV, JSON]
 
     def get_resource_classes(self, request: HttpRequest) -> list[type[ModelResource]]:
         return [RESOURCES[self.model]]

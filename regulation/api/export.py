@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from regulation.api import views
 from regulation.api.caching import PUBLIC_MAX_AGE, data_version
+from regulation.spreadsheets import inert
 
 EXPORTED = {
     "milestones": views.MilestoneViewSet,
@@ -68,7 +69,7 @@ def as_csv(records: list[dict[str, Any]]) -> str:
         writer = csv.DictWriter(out, fieldnames=list(records[0]))
         writer.writeheader()
         for record in records:
-            writer.writerow({name: cell(value) for name, value in record.items()})
+            writer.writerow({name: inert(cell(value)) for name, value in record.items()})
     return out.getvalue()
 
 

@@ -471,6 +471,23 @@ def test_a_list_exports_its_rows_as_csv_with_its_filters(editor_client, s12, sna
     assert m21["platforms"] == "snapchat"
 
 
+FORMULAS = ['=HYPERLINK("https://attacker.example")', "+SUM(A1)", "-2+3", "@cmd", "\tTab"]
+
+
+def test_no_exported_cell_runs_as_a_formula_in_a_spreadsheet(editor_client, s12):
+    for text in FORMULAS:
+        make_milestone(title=text.strip(), description=text, sources=[s12])
+
+    admin_rows = list(csv.DictReader(io.StringIO(export(editor_client, "milestone"))))
+    api_csv = editor_client.get("/api/v1/export/milestones.csv").content.decode()
+    api_rows = list(csv.DictReader(io.StringIO(api_csv)))
+
+    for rows in (admin_rows, api_rows):
+        cells = [value for row in rows for value in row.values() if value]
+        assert not [value for value in cells if value.startswith(("=", "+", "-", "@", "\t"))]
+        assert {row["title"] for row in rows} >= {"'" + text for text in FORMULAS[:4]}
+
+
 def test_an_export_costs_the_same_queries_for_2_or_10_records(editor_client, s12, snapchat):
     def queries_to_export() -> int:
         with CaptureQueriesContext(connection) as queries:
