@@ -77,8 +77,8 @@ def test_every_record_shows_its_verification_sources_and_conflicts(seeded, api, 
     assert isinstance(record["conflicts"], list)
 
 
-def test_sources_and_topics_are_listed_in_full(seeded, api):
-    assert len(everything(api, "sources")) == Source.objects.count()
+def test_public_sources_and_topics_are_listed_in_full(seeded, api):
+    assert len(everything(api, "sources")) == Source.objects.public().count()
     assert len(everything(api, "topics")) == Topic.objects.count()
 
 
