@@ -292,6 +292,11 @@ REST_FRAMEWORK = {
         "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "regulation.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["regulation.api.permissions.ReadOrModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "regulation.api.pagination.RecordPagination",
     "DEFAULT_THROTTLE_CLASSES": [

@@ -820,15 +820,21 @@ class ObservationSerializer(PublicRecordSerializer):
 # --- Writes: what a client sends ---------------------------------------------------------------
 
 
+class KeyField(serializers.SlugRelatedField):
+    """A related record named by its key or slug. A name no record can have (a NUL character,
+    which PostgreSQL cannot even compare) is not found, like any unknown name."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return super().to_internal_value(data)
+
+
 class CommitmentWriteSerializer(serializers.ModelSerializer):
     """A new commitment, created as a draft: publishing is a separate step that needs a source."""
 
-    platforms = serializers.SlugRelatedField(
-        slug_field="slug", many=True, queryset=Platform.objects.all()
-    )
-    sources = serializers.SlugRelatedField(
-        slug_field="key", many=True, required=False, queryset=Source.objects.all()
-    )
+    platforms = KeyField(slug_field="slug", many=True, queryset=Platform.objects.all())
+    sources = KeyField(slug_field="key", many=True, required=False, queryset=Source.objects.all())
 
     class Meta:
         model = Commitment
@@ -853,7 +859,7 @@ class CommitmentUpdateWriteSerializer(serializers.Serializer):
     on_precision = serializers.ChoiceField(choices=Precision.choices, default=Precision.DAY)
     delivery_status = serializers.ChoiceField(choices=DeliveryStatus.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    evidence = serializers.SlugRelatedField(
+    evidence = KeyField(
         slug_field="key", required=False, allow_null=True, queryset=Source.objects.all()
     )
 
@@ -865,7 +871,7 @@ class DateMoveSerializer(serializers.Serializer):
     precision = serializers.ChoiceField(choices=Precision.choices, required=False)
     certainty = serializers.ChoiceField(choices=Certainty.choices, required=False)
     reason = serializers.CharField(help_text="Why the date moved, as the source explains it.")
-    source = serializers.SlugRelatedField(
+    source = KeyField(
         slug_field="key", required=False, allow_null=True, queryset=Source.objects.all()
     )
     announced_on = serializers.DateField(required=False, allow_null=True)

@@ -17,14 +17,15 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from regulation.api.pagination import RecordPagination
+from regulation.api.serializers import KeyField
 from regulation.models import Instrument, Platform, Topic
 from tracker.webhooks import transport
 from tracker.webhooks.events import queue_deliveries
 from tracker.webhooks.models import Delivery, DeliveryAttempt, Endpoint, EventType
 
 
-def _filter_field(model, help_text: str) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
+def _filter_field(model, help_text: str) -> KeyField:
+    return KeyField(
         slug_field="slug",
         queryset=model.objects.all(),
         required=False,

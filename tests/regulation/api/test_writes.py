@@ -248,3 +248,22 @@ def test_the_api_refuses_a_title_of_more_than_one_line(staff_api, title):
     assert response.status_code == 400, response.content
     assert ONE_LINE in str(response.json())
     assert not Source.objects.exists()
+
+
+def test_a_body_nested_too_deeply_is_a_clear_400(staff_api):
+    body = "[" * 100_000 + "]" * 100_000
+
+    response = staff_api.post("/api/v1/sources/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "nested too deeply" in str(response.json())
+
+
+def test_a_key_with_a_nul_character_is_not_found_rather_than_a_server_error(staff_api, records):
+    url = f"/api/v1/commitments/{records['commitment'].slug}/updates/"
+    body = {"on": "2025-06-01", "delivery_status": "delivered", "evidence": "S900\u0000"}
+
+    response = staff_api.post(url, body, format="json")
+
+    assert response.status_code == 400
+    assert "evidence" in response.json()
