@@ -343,6 +343,12 @@ class PublicRecordAdmin(MergeDuplicates, ExportAdmin, HistoryAdmin):
             return (*fields, "status")
         return fields
 
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A published record is shown read-only (its inlines too) to a contributor.
+        if obj is not None and not obj.may_change(request.user):
+            return False
+        return super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # A contributor may delete a draft of their own making, never what the public sees.
         if obj is not None and obj.is_published and not self.has_publish_permission(request):
@@ -495,6 +501,12 @@ class SourceAdmin(MergeDuplicates, ImportAdmin, HistoryAdmin):
         ("Evidence", {"fields": ("quote", "archived_url")}),
         ("Record", {"fields": ("key", *TIMESTAMPS), "classes": ("collapse",)}),
     )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A source published records cite is shown read-only to a contributor.
+        if obj is not None and not obj.may_change(request.user):
+            return False
+        return super().has_change_permission(request, obj)
 
     @admin.display(description="date", ordering="published_on")
     def date_display(self, obj: Source) -> str:

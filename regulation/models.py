@@ -57,6 +57,10 @@ UNCITED_PUBLISHED = (
     "add another source to it first, or unpublish it."
 )
 NOT_ALLOWED_TO_PUBLISH = "Only an editor (with the publish permission) may publish or unpublish."
+ONLY_EDITORS_CHANGE_PUBLIC = (
+    "Only an editor changes what the public sees: this is published (or cited by a published "
+    "record). Ask an editor, or change a draft."
+)
 SEND_BACK_NEEDS_NOTE = "Say what the contributor should change: the note is sent back with it."
 ONLY_DRAFTS_ARE_REVIEWED = "Only a draft can be submitted for review or sent back."
 # Records created at the same moment in the same series each need their own key: this many can
@@ -871,6 +875,16 @@ class PublicRecord(Timestamped):
         if not self.may_publish(by):
             raise PermissionDenied(NOT_ALLOWED_TO_PUBLISH)
 
+    def may_change(self, user) -> bool:
+        """Whether the user may change the record as it stands. A published record is what
+        the public sees: only an editor (the publish permission) changes it, its dates and
+        status updates included. Others change drafts."""
+        return not self.is_published or self.may_publish(user)
+
+    def check_may_change(self, by) -> None:
+        if not self.may_change(by):
+            raise PermissionDenied(ONLY_EDITORS_CHANGE_PUBLIC)
+
     def publish(self, by=None, at: dt.datetime | None = None) -> None:
         """Make the record public, recording who and when. Refused while it cites no source,
         and to a user without the publish permission (by=None is a system path)."""
@@ -1140,6 +1154,15 @@ class Source(Timestamped):
 
     def get_absolute_url(self) -> str:
         return reverse("regulation:source", args=[self.ref])
+
+    def may_change(self, user) -> bool:
+        """A source a published record cites is part of what the public sees: only a user who
+        may publish every kind of record citing it (an editor) changes it. No user (None) is a
+        system path."""
+        if user is None:
+            return True
+        citing = [m for m in public_models() if m.objects.published().filter(sources=self).exists()]
+        return all(model.may_publish(user) for model in citing)
 
     def delete(self, *args, **kwargs):
         """Refused while a published record cites this source and no other."""
@@ -1515,6 +1538,7 @@ class Milestone(PublicRecord):
         A "change" that leaves the date, its precision and its certainty as they were is
         refused: the history of a date must only show real moves.
         """
+        self.check_may_change(by)
         with transaction.atomic():
             # Start from the date as stored now, not as this editor loaded it: a move saved
             # meanwhile by someone else is the old date of this one (or makes it no move).
@@ -1796,6 +1820,7 @@ class Commitment(PublicRecord):
         `on` may be known only to a month or a year (`on_precision`); it is kept as the period's
         first day and shown no more precisely than that.
         """
+        self.check_may_change(by)
         with transaction.atomic():
             # Updates recorded at once take turns, so the last to finish sees all of them.
             self.locked()

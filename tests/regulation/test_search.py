@@ -54,8 +54,9 @@ def test_a_title_match_ranks_above_a_body_match(client):
 def test_results_are_grouped_by_kind_in_a_fixed_order(client):
     snapchat = make_platform("Snapchat", status="published")
     make_commitment(summary="Snapchat will warn teens about strangers.", platforms=[snapchat])
-    make_milestone(title="Snapchat named in Ofcom's enforcement programme")
-    make_source(title="Snapchat adds protections for younger users")
+    # A source is public once a published record cites it.
+    source = make_source(title="Snapchat adds protections for younger users")
+    make_milestone(title="Snapchat named in Ofcom's enforcement programme", sources=[source])
     make_organisation(name="Snap Inc.", description="Owns Snapchat.")
 
     html = search(client, q="snapchat")
@@ -162,7 +163,8 @@ def test_the_fallback_requires_every_word_and_ranks_title_matches_first():
 
 
 def test_the_fallback_searches_sources_and_every_kind():
-    make_source(title="Snapchat adds protections", publisher_name="Mobile Marketing")
+    source = make_source(title="Snapchat adds protections", publisher_name="Mobile Marketing")
+    make_milestone(sources=[source])
     make_measure(title="Safer defaults", summary="Applies to Snapchat and others.")
 
     assert len(simple(TYPES_BY_SLUG["sources"], "snapchat")) == 1

@@ -366,3 +366,72 @@ def test_no_list_edits_the_status_in_bulk():
         changes_status = {"publish_selected", "unpublish_selected"}
         actions = {name for _, name, _ in model_admin._get_base_actions()}
         assert changes_status <= actions, model
+
+
+# --- Changing what the public sees -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("who", ["contributor", "editor"])
+def test_only_an_editor_renames_a_published_milestone(who):
+    _, client = persona(who)
+    milestone = make_milestone(title="Children's codes in force")
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+    data = {**page_data(client.get(url)), "title": "Renamed without review"}
+    data["sources"] = [source.pk for source in milestone.sources.all()]
+
+    response = client.post(url, data)
+
+    milestone.refresh_from_db()
+    if who == "editor":
+        assert response.status_code == 302
+        assert milestone.title == "Renamed without review"
+    else:
+        assert response.status_code == 403
+        assert milestone.title == "Children's codes in force"
+
+
+def test_a_contributor_still_changes_a_draft():
+    _, client = persona("contributor")
+    draft = make_milestone(title="Draft title", status=Status.DRAFT)
+    url = reverse("admin:regulation_milestone_change", args=[draft.pk])
+    data = {**page_data(client.get(url)), "title": "Better draft title"}
+
+    assert client.post(url, data).status_code == 302
+    draft.refresh_from_db()
+    assert draft.title == "Better draft title"
+
+
+@pytest.mark.parametrize("who", ["contributor", "editor"])
+def test_only_an_editor_changes_a_source_published_records_cite(who):
+    _, client = persona(who)
+    source = make_source(url="https://www.ofcom.org.uk/statement")
+    make_milestone(sources=[source])
+    url = reverse("admin:regulation_source_change", args=[source.pk])
+    data = {**page_data(client.get(url)), "url": "https://attacker.example/phish"}
+
+    response = client.post(url, data)
+
+    source.refresh_from_db()
+    changed = source.url == "https://attacker.example/phish"
+    assert (response.status_code, changed) == ((302, True) if who == "editor" else (403, False))
+
+
+@pytest.mark.parametrize("who", ["contributor", "editor"])
+def test_only_an_editor_moves_a_published_date_or_records_a_status_update(who):
+    user, _ = persona(who)
+    milestone = make_milestone(date=dt.date(2025, 3, 17))
+    commitment = make_commitment(platforms=[make_platform()])
+    move = lambda: milestone.move_to(dt.date(2025, 7, 25), reason="Ofcom said so", by=user)  # noqa: E731
+    update = lambda: commitment.record_update(  # noqa: E731
+        on=dt.date(2025, 6, 1), delivery_status="delivered", by=user
+    )
+
+    if who == "editor":
+        move()
+        update()
+        assert milestone.date_changes.count() == commitment.updates.count() == 1
+    else:
+        for change in (move, update):
+            with pytest.raises(PermissionDenied):
+                change()
+        assert milestone.date_changes.count() == commitment.updates.count() == 0
