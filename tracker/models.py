@@ -165,7 +165,12 @@ class Subscriber(models.Model):
             type(self).objects.filter(pk=self.pk, unsubscribed_at__isnull=True).update(
                 unsubscribed_at=at
             )
-            self.subscriptions.update(confirmed_at=None)
+            # Withdrawn, not deleted (their outbox rows still guard against a resend): a
+            # confirmation link issued before now, replayed within its 48 hours, must not undo
+            # the unsubscribe. A new request gets a new link.
+            self.subscriptions.filter(withdrawn_at__isnull=True).update(
+                confirmed_at=None, withdrawn_at=at
+            )
             Reminder.objects.filter(
                 subscription__subscriber=self, state=ReminderState.PENDING
             ).update(state=ReminderState.CANCELLED, updated_at=at)
@@ -175,6 +180,10 @@ class Subscriber(models.Model):
 class SubscriptionQuerySet(models.QuerySet):
     def confirmed(self) -> "SubscriptionQuerySet":
         return self.filter(confirmed_at__isnull=False)
+
+    def confirmable(self) -> "SubscriptionQuerySet":
+        """Requests a confirmation link may still confirm: not withdrawn by an unsubscribe."""
+        return self.filter(withdrawn_at__isnull=True)
 
     def prune_unconfirmed(self, *, at: dt.datetime, valid_for: dt.timedelta) -> int:
         """Delete requests whose confirmation link has expired: they can never be confirmed."""
@@ -215,8 +224,17 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When its confirmation link was used; nothing before."
     )
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the address unsubscribed from everything, this included; its "
+        "confirmation link no longer works (a new request is needed).",
+    )
 
     objects = SubscriptionQuerySet.as_manager()
+
+    class Withdrawn(Exception):
+        """The address unsubscribed after this request: confirming it would undo that."""
 
     class Meta:
         constraints = [
@@ -273,8 +291,17 @@ class Subscription(models.Model):
     def confirm(self, *, at: dt.datetime) -> "Subscription":
         """Confirm the request and its address. A confirmed subscription to the same target
         takes the new lead times instead (its outbox rows keep guarding against a resend).
-        Returns the subscription now in force. Confirming twice changes nothing more."""
+        Returns the subscription now in force. Confirming twice changes nothing more.
+        Raises Subscription.Withdrawn when the address unsubscribed after the request."""
         with transaction.atomic():
+            # Locked first, so an unsubscribe committed before it is seen, and one after it
+            # waits and then withdraws it.
+            withdrawn = (
+                Subscription.objects.confirmable().select_for_update().filter(pk=self.pk).first()
+                is None
+            )
+            if withdrawn:
+                raise Subscription.Withdrawn(self.pk)
             self.subscriber.confirm(at=at)
             existing = self.same_target().confirmed().select_for_update().first()
             if existing is None:
