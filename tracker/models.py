@@ -1,7 +1,9 @@
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -122,6 +124,17 @@ def at_most_one_target() -> models.Q:
     return condition
 
 
+def validate_no_control_characters(address: str) -> None:
+    """Refuse control characters and line breaks. Django's e-mail check lets them through in a
+    quoted local part ("a\x01b"@example.org), and the address is written as it is into the SMTP
+    envelope (RCPT TO) and the To header, where they could end or forge a command."""
+    if any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in address):
+        raise ValidationError(
+            "An e-mail address cannot contain control characters or line breaks.",
+            code="control_characters",
+        )
+
+
 class SubscriberQuerySet(models.QuerySet):
     def active(self) -> "SubscriberQuerySet":
         """Confirmed and not unsubscribed: the only addresses anything is ever sent to."""
@@ -131,7 +144,7 @@ class SubscriberQuerySet(models.QuerySet):
 class Subscriber(models.Model):
     """An e-mail address that asked for reminders. Nothing is sent until it is confirmed."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(unique=True, validators=[validate_no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the address opened its confirmation link."
@@ -275,9 +288,12 @@ class Subscription(models.Model):
         cls, email: str, *, lead_days: "list[int]", **target: models.Model | None
     ) -> "Subscription":
         """A new, unconfirmed request to watch `target`: nothing changes for the address until
-        its confirmation link is used, whoever filled in the form."""
+        its confirmation link is used, whoever filled in the form. Raises ValidationError for
+        an address the Subscriber.email field refuses, whichever path it came by."""
+        address = email.strip().lower()
+        Subscriber._meta.get_field("email").clean(address, None)
         with transaction.atomic():
-            subscriber, _ = Subscriber.objects.get_or_create(email=email.strip().lower())
+            subscriber, _ = Subscriber.objects.get_or_create(email=address)
             subscription = cls.objects.create(subscriber=subscriber, **target)
             subscription.set_lead_days(lead_days)
         return subscription

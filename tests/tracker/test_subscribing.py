@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from regulation.models import Instrument, Status, Topic
@@ -281,3 +282,29 @@ def test_a_new_request_after_unsubscribing_resubscribes_but_old_links_stay_dead(
 
     assert client.post(old_url).status_code == 404
     assert list(Subscription.objects.confirmed().values_list("milestone", flat=True)) == [None]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"inj12\x01x"@example.org',
+        '"inj\x7fx"@example.org',
+        '"inj\\\rx"@example.org',
+        '"inj\\\nRCPT TO:<x@example.org>"@example.org',
+    ],
+)
+def test_an_address_with_a_control_character_or_line_break_is_refused(client, email):
+    response = ask(client, email=email)
+
+    assert response.status_code == 400
+    assert "control characters or line breaks" in response.content.decode()
+    assert not Subscriber.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_model_refuses_an_address_with_a_control_character_whatever_the_path():
+    with pytest.raises(ValidationError, match="control characters or line breaks"):
+        Subscriber(email='"inj12\x01x"@example.org').full_clean()
+    with pytest.raises(ValidationError, match="control characters or line breaks"):
+        Subscription.request('"inj12\x01x"@example.org', lead_days=[7])
+    assert not Subscriber.objects.exists()
