@@ -62,6 +62,7 @@ class SubscriptionAdmin(ActionsNeedPermission, admin.ModelAdmin):
     search_fields = ["subscriber__email", "milestone__key", "milestone__title", "commitment__key"]
     autocomplete_fields = ["subscriber"]
     raw_id_fields = TARGET_FIELDS
+    readonly_fields = ["withdrawn_at"]  # set by the address's unsubscribe only
     inlines = [LeadTimeInline]
     show_full_result_count = False
 

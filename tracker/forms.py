@@ -3,7 +3,7 @@
 from django import forms
 
 from regulation.models import Commitment, Instrument, Milestone, Platform, Topic
-from tracker.models import DEFAULT_LEAD_DAYS, LeadDays
+from tracker.models import DEFAULT_LEAD_DAYS, LeadDays, validate_no_control_characters
 
 EVERYTHING = "all"
 TARGETS = {
@@ -59,7 +59,9 @@ class LeadDaysField(forms.TypedMultipleChoiceField):
 
 
 class SubscribeForm(forms.Form):
-    email = forms.EmailField(label="Your e-mail address", max_length=254)
+    email = forms.EmailField(
+        label="Your e-mail address", max_length=254, validators=[validate_no_control_characters]
+    )
     watch = forms.ChoiceField(label="What to watch", initial=EVERYTHING)
     lead_days = LeadDaysField()
 

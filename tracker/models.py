@@ -1,7 +1,9 @@
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
@@ -122,6 +124,17 @@ def at_most_one_target() -> models.Q:
     return condition
 
 
+def validate_no_control_characters(address: str) -> None:
+    """Refuse control characters and line breaks. Django's e-mail check lets them through in a
+    quoted local part ("a\x01b"@example.org), and the address is written as it is into the SMTP
+    envelope (RCPT TO) and the To header, where they could end or forge a command."""
+    if any(unicodedata.category(ch) in {"Cc", "Zl", "Zp"} for ch in address):
+        raise ValidationError(
+            "An e-mail address cannot contain control characters or line breaks.",
+            code="control_characters",
+        )
+
+
 class SubscriberQuerySet(models.QuerySet):
     def active(self) -> "SubscriberQuerySet":
         """Confirmed and not unsubscribed: the only addresses anything is ever sent to."""
@@ -131,7 +144,7 @@ class SubscriberQuerySet(models.QuerySet):
 class Subscriber(models.Model):
     """An e-mail address that asked for reminders. Nothing is sent until it is confirmed."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(unique=True, validators=[validate_no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When the address opened its confirmation link."
@@ -165,7 +178,12 @@ class Subscriber(models.Model):
             type(self).objects.filter(pk=self.pk, unsubscribed_at__isnull=True).update(
                 unsubscribed_at=at
             )
-            self.subscriptions.update(confirmed_at=None)
+            # Withdrawn, not deleted (their outbox rows still guard against a resend): a
+            # confirmation link issued before now, replayed within its 48 hours, must not undo
+            # the unsubscribe. A new request gets a new link.
+            self.subscriptions.filter(withdrawn_at__isnull=True).update(
+                confirmed_at=None, withdrawn_at=at
+            )
             Reminder.objects.filter(
                 subscription__subscriber=self, state=ReminderState.PENDING
             ).update(state=ReminderState.CANCELLED, updated_at=at)
@@ -175,6 +193,10 @@ class Subscriber(models.Model):
 class SubscriptionQuerySet(models.QuerySet):
     def confirmed(self) -> "SubscriptionQuerySet":
         return self.filter(confirmed_at__isnull=False)
+
+    def confirmable(self) -> "SubscriptionQuerySet":
+        """Requests a confirmation link may still confirm: not withdrawn by an unsubscribe."""
+        return self.filter(withdrawn_at__isnull=True)
 
     def prune_unconfirmed(self, *, at: dt.datetime, valid_for: dt.timedelta) -> int:
         """Delete requests whose confirmation link has expired: they can never be confirmed."""
@@ -215,8 +237,17 @@ class Subscription(models.Model):
     confirmed_at = models.DateTimeField(
         null=True, blank=True, help_text="When its confirmation link was used; nothing before."
     )
+    withdrawn_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the address unsubscribed from everything, this included; its "
+        "confirmation link no longer works (a new request is needed).",
+    )
 
     objects = SubscriptionQuerySet.as_manager()
+
+    class Withdrawn(Exception):
+        """The address unsubscribed after this request: confirming it would undo that."""
 
     class Meta:
         constraints = [
@@ -257,9 +288,12 @@ class Subscription(models.Model):
         cls, email: str, *, lead_days: "list[int]", **target: models.Model | None
     ) -> "Subscription":
         """A new, unconfirmed request to watch `target`: nothing changes for the address until
-        its confirmation link is used, whoever filled in the form."""
+        its confirmation link is used, whoever filled in the form. Raises ValidationError for
+        an address the Subscriber.email field refuses, whichever path it came by."""
+        address = email.strip().lower()
+        Subscriber._meta.get_field("email").clean(address, None)
         with transaction.atomic():
-            subscriber, _ = Subscriber.objects.get_or_create(email=email.strip().lower())
+            subscriber, _ = Subscriber.objects.get_or_create(email=address)
             subscription = cls.objects.create(subscriber=subscriber, **target)
             subscription.set_lead_days(lead_days)
         return subscription
@@ -273,8 +307,17 @@ class Subscription(models.Model):
     def confirm(self, *, at: dt.datetime) -> "Subscription":
         """Confirm the request and its address. A confirmed subscription to the same target
         takes the new lead times instead (its outbox rows keep guarding against a resend).
-        Returns the subscription now in force. Confirming twice changes nothing more."""
+        Returns the subscription now in force. Confirming twice changes nothing more.
+        Raises Subscription.Withdrawn when the address unsubscribed after the request."""
         with transaction.atomic():
+            # Locked first, so an unsubscribe committed before it is seen, and one after it
+            # waits and then withdraws it.
+            withdrawn = (
+                Subscription.objects.confirmable().select_for_update().filter(pk=self.pk).first()
+                is None
+            )
+            if withdrawn:
+                raise Subscription.Withdrawn(self.pk)
             self.subscriber.confirm(at=at)
             existing = self.same_target().confirmed().select_for_update().first()
             if existing is None:

@@ -89,12 +89,17 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscription = None
     if identity is not None:
         pk, email = identity
-        subscription = Subscription.objects.filter(pk=pk, subscriber__email=email).first()
+        subscription = (
+            Subscription.objects.confirmable().filter(pk=pk, subscriber__email=email).first()
+        )
     if subscription is None:
         return _invalid_link(request)
     if request.method == "GET":
         return render(request, "tracker/confirm.html", {"subscription": subscription})
-    subscription = subscription.confirm(at=timezone.now())
+    try:
+        subscription = subscription.confirm(at=timezone.now())
+    except Subscription.Withdrawn:  # unsubscribed between the lookup and the confirm
+        return _invalid_link(request)
     manage = links.manage_url(subscription.subscriber)
     return render(
         request, "tracker/confirmed.html", {"subscription": subscription, "manage_url": manage}

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from regulation.models import Instrument, Status, Topic
@@ -233,3 +234,77 @@ def test_no_watch_link_for_a_date_already_past(client):
 
     assert past.title in page
     assert 'class="watch"' not in page
+
+
+def unsubscribe_link_in(message) -> str:
+    """The unsubscribe link a reminder e-mail would carry, for the address `message` went to."""
+    subscriber = Subscriber.objects.get(email=message.to[0])
+    return reverse("reminders:unsubscribe", args=[links.unsubscribe_token(subscriber)])
+
+
+def test_a_confirmation_link_replayed_after_unsubscribing_does_not_resubscribe(client):
+    ask(client)
+    confirm_url = link_in(mail.outbox[0], "confirm")
+    client.post(confirm_url)
+    client.post(unsubscribe_link_in(mail.outbox[0]))
+
+    replayed = client.post(confirm_url)
+
+    assert replayed.status_code == 404
+    subscriber = Subscriber.objects.get()
+    assert not subscriber.is_active
+    assert subscriber.unsubscribed_at is not None
+    assert not Subscription.objects.confirmed().exists()
+
+
+def test_a_request_left_unconfirmed_before_unsubscribing_cannot_be_confirmed_after(client):
+    ask(client)
+    client.post(link_in(mail.outbox[0], "confirm"))
+    ask(client, lead_days=[30])  # a second request, its link not yet used
+    late_url = link_in(mail.outbox[1], "confirm")
+    client.post(unsubscribe_link_in(mail.outbox[0]))
+
+    assert client.get(late_url).status_code == 404
+    assert client.post(late_url).status_code == 404
+    assert not Subscriber.objects.get().is_active
+
+
+def test_a_new_request_after_unsubscribing_resubscribes_but_old_links_stay_dead(client):
+    milestone = make_day_exact_milestone(date=dt.date(2099, 1, 1))
+    ask(client, watch=f"milestone:{milestone.pk}")
+    old_url = link_in(mail.outbox[0], "confirm")
+    client.post(old_url)
+    client.post(unsubscribe_link_in(mail.outbox[0]))
+
+    ask(client)  # everything, asked for again and confirmed
+    assert client.post(link_in(mail.outbox[1], "confirm")).status_code == 200
+    assert Subscriber.objects.get().is_active
+
+    assert client.post(old_url).status_code == 404
+    assert list(Subscription.objects.confirmed().values_list("milestone", flat=True)) == [None]
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        '"inj12\x01x"@example.org',
+        '"inj\x7fx"@example.org',
+        '"inj\\\rx"@example.org',
+        '"inj\\\nRCPT TO:<x@example.org>"@example.org',
+    ],
+)
+def test_an_address_with_a_control_character_or_line_break_is_refused(client, email):
+    response = ask(client, email=email)
+
+    assert response.status_code == 400
+    assert "control characters or line breaks" in response.content.decode()
+    assert not Subscriber.objects.exists()
+    assert mail.outbox == []
+
+
+def test_the_model_refuses_an_address_with_a_control_character_whatever_the_path():
+    with pytest.raises(ValidationError, match="control characters or line breaks"):
+        Subscriber(email='"inj12\x01x"@example.org').full_clean()
+    with pytest.raises(ValidationError, match="control characters or line breaks"):
+        Subscription.request('"inj12\x01x"@example.org', lead_days=[7])
+    assert not Subscriber.objects.exists()

@@ -40,7 +40,8 @@ from tracker.webhooks.models import (
 )
 from tracker.webhooks.tasks import dispatch
 
-pytestmark = pytest.mark.django_db
+# Registering resolves the URL's name: answered from a table, so no DNS query leaves the machine.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("hosts_file")]
 
 
 @pytest.fixture(autouse=True)
@@ -537,6 +538,59 @@ def test_registering_an_internal_or_non_https_address_is_refused(client_user, ur
     assert answer.status_code == 400
     assert answer.json()["url"]
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://localhost./hook",
+        "https://localhost.localdomain/hook",
+        "https://ip6-localhost/hook",
+        "https://ip6-loopback:8443/hook",
+        "https://LOCALHOST/hook",
+    ],
+)
+def test_registering_a_name_that_resolves_to_loopback_is_refused(client_user, hosts_file, url):
+    answer = token_client(client_user).post(WEBHOOKS, {"url": url}, format="json")
+
+    assert answer.status_code == 400
+    [message] = answer.json()["url"]
+    assert "not a public internet address" in message
+    assert not Endpoint.objects.exists()
+
+
+def test_registering_a_name_with_one_internal_address_among_its_answers_is_refused(
+    client_user, hosts_file
+):
+    hosts_file["mixed.newsroom.example"] = ["93.184.215.14", "10.0.0.5"]
+
+    answer = token_client(client_user).post(
+        WEBHOOKS, {"url": "https://mixed.newsroom.example/osa"}, format="json"
+    )
+
+    assert answer.status_code == 400
+    assert "10.0.0.5" in answer.json()["url"][0]
+
+
+def test_a_name_resolving_to_public_addresses_or_not_yet_at_all_is_registered(
+    client_user, hosts_file
+):
+    # A name not (yet) in the DNS is no danger: every delivery resolves and checks it again.
+    hosts_file["hooks.newsroom.example"] = ["93.184.215.14", "2606:2800:21f:cb07::1"]
+    api = token_client(client_user)
+
+    for url in ("https://hooks.newsroom.example/osa", "https://later.newsroom.example/osa"):
+        answer = api.post(WEBHOOKS, {"url": url}, format="json")
+        assert answer.status_code == 201, answer.content
+
+
+def test_loopback_names_are_registered_when_loopback_is_allowed(client_user, hosts_file, settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True  # as `make run` sets it
+    api = token_client(client_user)
+
+    for url in ("http://localhost:8000/hook", "https://localhost.localdomain/hook"):
+        answer = api.post(WEBHOOKS, {"url": url}, format="json")
+        assert answer.status_code == 201, answer.content
 
 
 def test_registering_an_unknown_event_is_refused(client_user):

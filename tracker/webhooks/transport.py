@@ -11,8 +11,10 @@ tracker's own admin on 127.0.0.1). The rules, each enforced here and nowhere els
   (global unicast; loopback only when allowed): a name with any internal address among its
   answers is refused outright rather than half-trusted. The connection is then made to one of
   those vetted addresses, never to the name, so DNS cannot answer differently between the check
-  and the connection (rebinding). The address the socket actually connected to is checked again.
-  The Host header, TLS SNI and certificate check still use the host name from the URL.
+  and the connection (rebinding). Registration (:func:`check_url`) resolves and vets the same
+  way, so a name that resolves to an internal address is refused when it is registered too.
+  The address the socket actually connected to is checked again. The Host header, TLS SNI and
+  certificate check still use the host name from the URL.
 * Refused addresses are refused before any packet is sent to them.
 * Redirects are never followed: a 3xx comes back as a :class:`Response` like any other status.
 * The response body is read up to ``max_bytes`` (one byte more tells that there was more), and the
@@ -278,11 +280,33 @@ def _parse_url(url: str, *, allow_loopback: bool) -> _Target:
     )
 
 
-def check_url(url: str, *, allow_loopback: bool) -> None:
-    """Raise ValueError (:class:`InvalidURL` or, for an IP literal that is not allowed,
-    :class:`RefusedAddress`) with a message fit to show the client when ``url`` cannot be a
-    webhook endpoint. Names are not resolved here: that happens at every delivery."""
-    _parse_url(url, allow_loopback=allow_loopback)
+# Registration waits this long at most for a name to resolve.
+CHECK_RESOLVE_TIMEOUT = 5.0
+
+
+def check_url(
+    url: str, *, allow_loopback: bool, resolve_timeout: float = CHECK_RESOLVE_TIMEOUT
+) -> None:
+    """Raise ValueError (:class:`InvalidURL`, or :class:`RefusedAddress` for an address or a
+    name resolving to one that deliveries may not reach) with a message fit to show the client
+    when ``url`` cannot be a webhook endpoint. A name is resolved and vetted as a delivery does
+    it (the same code), so ``localhost.`` or ``ip6-localhost`` is refused at once. A name that
+    does not resolve (yet) passes: no address, no danger, and every delivery resolves and
+    checks it again, since DNS answers can change after registration."""
+    target = _parse_url(url, allow_loopback=allow_loopback)
+    if target.ip is not None:
+        return  # _parse_url has judged the address
+    backend = _VettedBackend(
+        allow_loopback=allow_loopback,
+        loopback_only=target.scheme == "http",
+        deadline=time.monotonic() + resolve_timeout,
+    )
+    try:
+        backend.vetted_addresses(target.host, target.port)
+    except RefusedAddress:
+        raise
+    except TransportError:  # not resolvable now (or slow): the deliveries will tell
+        pass
 
 
 # --- Connecting --------------------------------------------------------------------------------
@@ -387,14 +411,10 @@ class _VettedBackend(httpcore.NetworkBackend):
             return (mapped or addr).is_loopback
         return True
 
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
+    def vetted_addresses(self, host: str, port: int) -> list[tuple[str, IPAddress]]:
+        """The addresses ``host`` resolves to, every one allowed, else :class:`RefusedAddress`
+        (any refused answer refuses the name). Used by registration (:func:`check_url`) and
+        by every delivery alike."""
         try:
             literal: IPAddress | None = _parse_ip(host)
         except ValueError:
@@ -413,6 +433,17 @@ class _VettedBackend(httpcore.NetworkBackend):
                 f"{host} resolves to {', '.join(refused)}, not a public internet address: "
                 "deliveries cannot be sent to internal addresses."
             )
+        return candidates
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        candidates = self.vetted_addresses(host, port)
         last_error: Exception | None = None
         for text, _addr in candidates:
             left = _remaining(self._deadline, f"connecting to {host}")
