@@ -889,21 +889,38 @@ class PublicRecord(Timestamped):
         """Make the record public, recording who and when. Refused while it cites no source,
         and to a user without the publish permission (by=None is a system path)."""
         self._check_may_publish(by)
-        if not self.sources.exists():
-            raise ValidationError(PUBLISH_WITHOUT_SOURCE)
-        self.status = Status.PUBLISHED
-        self.published_by, self.published_at = by, at or timezone.now()
-        self.review_state, self.review_note = ReviewState.NONE, ""
         with transaction.atomic():
+            if self._already(Status.PUBLISHED):
+                return
+            if not self.sources.exists():
+                raise ValidationError(PUBLISH_WITHOUT_SOURCE)
+            self.status = Status.PUBLISHED
+            self.published_by, self.published_at = by, at or timezone.now()
+            self.review_state, self.review_note = ReviewState.NONE, ""
             save_as(self, by, update_fields=[*PUBLISHING_FIELDS, "updated_at"])
             signals.record_published.send(sender=type(self), record=self, by=by)
 
     def unpublish(self, by=None) -> None:
         self._check_may_publish(by)
-        self.status = Status.DRAFT
         with transaction.atomic():
+            if self._already(Status.DRAFT):
+                return
+            self.status = Status.DRAFT
             save_as(self, by, update_fields=["status", "updated_at"])
             signals.record_unpublished.send(sender=type(self), record=self, by=by)
+
+    def _already(self, status: str) -> bool:
+        """Whether the stored record has this status already (read under a lock, so two
+        requests at once take turns): publishing what is published, or unpublishing a draft,
+        changes nothing and tells no one again. The instance takes the stored values."""
+        if self.pk is None:
+            return False
+        stored = self.locked()
+        if stored.status != status:
+            return False
+        for name in PUBLISHING_FIELDS:
+            setattr(self, name, getattr(stored, name))
+        return True
 
     def submit_for_review(self, by=None) -> None:
         """A contributor asks an editor to publish the draft."""

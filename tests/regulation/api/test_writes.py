@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from knox.models import AuthToken
 
+from regulation import signals
 from regulation.models import ONE_LINE, Commitment, Milestone, Source, Status
 from tests.factories import make_commitment, make_milestone, make_platform, make_source
 from tests.regulation.api.conftest import grant, token_client
@@ -267,3 +268,32 @@ def test_a_key_with_a_nul_character_is_not_found_rather_than_a_server_error(staf
 
     assert response.status_code == 400
     assert "evidence" in response.json()
+
+
+def test_publishing_or_unpublishing_twice_changes_and_tells_nothing_the_second_time(
+    staff_api, records
+):
+    draft = records["draft"]
+    told = []
+
+    def listener(sender, record, by, **kwargs) -> None:
+        told.append(record.pk)
+
+    signals.record_published.connect(listener)
+    signals.record_unpublished.connect(listener)
+    try:
+        url = f"/api/v1/milestones/{draft.slug}/"
+        stamps = Milestone.objects.filter(pk=draft.pk).values_list("published_at", "updated_at")
+        first = staff_api.post(f"{url}publish/").json()
+        first_stamps = stamps.get()
+        again = staff_api.post(f"{url}publish/").json()
+        assert again == first
+        assert stamps.get() == first_stamps
+        draft.refresh_from_db()
+        draft.unpublish()
+        draft.unpublish()
+    finally:
+        signals.record_published.disconnect(listener)
+        signals.record_unpublished.disconnect(listener)
+
+    assert told == [draft.pk, draft.pk]  # once published, once unpublished
