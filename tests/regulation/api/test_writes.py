@@ -142,6 +142,21 @@ def test_a_contributor_token_may_not_publish(records):
     assert draft.status == Status.DRAFT
 
 
+def test_a_contributor_token_may_not_move_a_published_date(records):
+    """A published date is what the public sees: only an editor moves it, as in the admin."""
+    contributor = User.objects.create_user("contributor", "c@example.org", is_staff=True)
+    contributor.groups.add(Group.objects.get(name="Contributor"))
+    milestone = records["milestone"]
+    body = {"date": "2026-07-01", "precision": "month", "reason": "Ofcom announced a delay"}
+
+    response = token_client(contributor).post(
+        f"/api/v1/milestones/{milestone.slug}/move/", body, format="json"
+    )
+
+    assert response.status_code == 403
+    assert not milestone.date_changes.exists()
+
+
 def test_publishing_through_the_api_records_who_published(staff_api, editor, records):
     draft = records["draft"]
     assert staff_api.post(f"/api/v1/milestones/{draft.slug}/publish/").status_code == 200
