@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import tempfile
 import uuid
@@ -396,6 +397,48 @@ def test_a_confirmation_cannot_name_a_file_it_did_not_upload(editor_client, s12)
         assert not Milestone.objects.exists()
     finally:
         other.unlink()
+
+
+@pytest.mark.parametrize(
+    ("hidden", "message"),
+    [
+        ({"import_file_name": uuid.uuid4().hex}, "the file to import is no longer here"),
+        ({"format": "7"}, "not a format this page offers"),
+        ({"format": "-1"}, "not a format this page offers"),
+        ({"format": "csv"}, "not a format this page offers"),
+        ({"resource": "9"}, "not a kind of record this page imports"),
+        ({"resource": "-1"}, "not a kind of record this page imports"),
+    ],
+    ids=["unknown file", "format 7", "format -1", "format csv", "resource 9", "resource -1"],
+)
+def test_a_confirmation_with_a_tampered_hidden_field_is_refused_and_imports_nothing(
+    editor_client, s12, hidden, message
+):
+    previewed = preview(editor_client, "milestone", csv_file([milestone_row()]))
+    form = previewed.context["confirm_form"]
+    data = {**{name: form[name].value() for name in form.fields}, **hidden}
+
+    response = editor_client.post(reverse("admin:regulation_milestone_process_import"), data)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Milestone.objects.exists()
+
+
+def test_a_preview_never_confirmed_is_removed_after_a_day(editor_client, s12, upload_folder):
+    upload_folder.mkdir()
+    stale, recent = upload_folder / uuid.uuid4().hex, upload_folder / uuid.uuid4().hex
+    for path, age in ((stale, dt.timedelta(hours=25)), (recent, dt.timedelta(hours=23))):
+        path.write_text("key,title\n")
+        then = (dt.datetime.now(tz=dt.UTC) - age).timestamp()
+        os.utime(path, (then, then))
+
+    previewed = preview(editor_client, "milestone", csv_file([milestone_row()]))
+
+    assert previewed.context["confirm_form"] is not None
+    assert not stale.exists()
+    assert recent.exists()
+    assert len(list(upload_folder.iterdir())) == 2  # the recent one and the new preview
 
 
 def test_a_row_changing_a_saved_record_needs_the_change_permission(s12):
