@@ -9,7 +9,8 @@ staff have not changed it since a release set it; otherwise it keeps the staff's
 the conflict for an editor (SeedConflict).
 
 Every entry is checked before anything is written; a bad release is refused as a whole, with one
-line per problem naming the file, the entry, the field and what is wrong.
+line per problem naming the file, the entry, the field and what is wrong; the releases after it
+are not planned, since each builds on the ones before.
 """
 
 from pathlib import Path
