@@ -17,12 +17,17 @@ public records is exported. The rules, each for a reason staff would give:
 - Related records are named by their keys: sources by key (S12), organisations by key (OR08),
   milestones by key, platforms, instruments and topics by slug (snapchat). One unknown name
   refuses the row and says which.
+- A file that cannot be read cleanly is refused as a whole, naming the line or the column: a
+  quote left open in a CSV, or a column named twice (the reader would keep one value, silently).
 - Dates are YYYY-MM-DD with a precision column; a date known to the month is its first day.
 - Importing needs the add permission on the model, and a row that changes a saved record the
   change permission too. Exporting needs the view permission (settings: IMPORT_EXPORT_*).
 """
 
+import csv
 import datetime as dt
+import io
+import json
 import re
 import tempfile
 import time
@@ -533,6 +538,77 @@ class SpreadsheetCSV(CSV):
         return super().export_data(safe, **kwargs)
 
 
+class UnreadableFile(ValueError):
+    """An uploaded file that cannot be read as rows; its message tells staff what to fix."""
+
+
+DUPLICATE_COLUMN = (
+    "The file names the column “{name}” twice: keep one, so it is clear which value to import."
+)
+UNBALANCED_QUOTE = (
+    "The CSV file could not be read: a quote opened on line {line} is never closed (an "
+    "unbalanced quote, or a malformed row). Check that line, then upload the file again."
+)
+MALFORMED_CSV = (
+    "The CSV file could not be read: the row on line {line} is malformed ({problem}). Check "
+    "that line, then upload the file again."
+)
+MALFORMED_JSON = "The JSON file could not be read: {problem} at line {line} column {column}."
+
+
+def as_text(in_stream: str | bytes, encoding: str | None) -> str:
+    return in_stream.decode(encoding or "utf-8") if isinstance(in_stream, bytes) else in_stream
+
+
+def refuse_duplicates(names: list[str]) -> None:
+    # The readers keep only the last of two columns of one name, silently.
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UnreadableFile(DUPLICATE_COLUMN.format(name=name))
+        seen.add(name)
+
+
+class ImportCSV(CSV):
+    """CSV read strictly first: a quote left open would otherwise swallow the rest of the file
+    into one cell, and the page would blame a column of a row the editor never wrote."""
+
+    def create_dataset(self, in_stream: str | bytes, **kwargs: Any) -> Any:
+        text = as_text(in_stream, self.encoding)
+        reader = csv.reader(io.StringIO(text), strict=True)
+        header: list[str] | None = None
+        line = 1  # where the row being read begins
+        try:
+            for row in reader:
+                header = row if header is None else header
+                line = reader.line_num + 1
+        except csv.Error as error:
+            template = UNBALANCED_QUOTE if "end of data" in str(error) else MALFORMED_CSV
+            raise UnreadableFile(template.format(line=line, problem=error)) from None
+        refuse_duplicates([name.strip() for name in header or []])
+        return super().create_dataset(text, **kwargs)
+
+
+class ImportJSON(JSON):
+    """JSON whose rows may not name a column twice (json keeps the last value, silently)."""
+
+    def create_dataset(self, in_stream: str | bytes, **kwargs: Any) -> Any:
+        text = as_text(in_stream, self.encoding)
+        try:
+            json.loads(text, object_pairs_hook=self._row)
+        except json.JSONDecodeError as error:
+            message = MALFORMED_JSON.format(
+                problem=error.msg, line=error.lineno, column=error.colno
+            )
+            raise UnreadableFile(message) from None
+        return super().create_dataset(text, **kwargs)
+
+    @staticmethod
+    def _row(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        refuse_duplicates([name for name, _ in pairs])
+        return dict(pairs)
+
+
 class ExportAdmin(ExportMixin):
     """An "Export" button on the list: the rows the list shows (its search and filters
     applied), as CSV or JSON, with the model's resource."""
@@ -562,6 +638,16 @@ class ExportAdmin(ExportMixin):
 
 class ImportAdmin(ImportExportMixin, ExportAdmin):
     """Import from CSV or JSON, previewed, all or nothing (see the module's docstring)."""
+
+    @property
+    def import_formats(self) -> list:
+        return [ImportCSV, ImportJSON]
+
+    def add_data_read_fail_error_to_form(self, form: Any, error: Exception) -> None:
+        if isinstance(error, UnreadableFile):
+            form.add_error("import_file", str(error))
+        else:
+            super().add_data_read_fail_error_to_form(form, error)
 
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # django-import-export rolls back on a row's validation error only when asked to;

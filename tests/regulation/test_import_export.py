@@ -295,6 +295,65 @@ def test_a_row_that_fails_at_confirmation_imports_nothing_and_says_why(editor_cl
 # --- Updates --------------------------------------------------------------------------------
 
 
+def file_errors(response) -> list[str]:
+    """What the upload form says about the file itself."""
+    return response.context["form"].errors.get("import_file", [])
+
+
+HEADER = "key,title,kind,date,date_precision,certainty,sources"
+
+
+@pytest.mark.parametrize(
+    ("upload", "fmt"),
+    [
+        (
+            SimpleUploadedFile(
+                "m.csv",
+                f"{HEADER},title\n,Fees,publication,2026-03-01,month,expected,S12,B\n".encode(),
+            ),
+            CSV_FORMAT,
+        ),
+        (
+            SimpleUploadedFile(
+                "m.json",
+                b'[{"key": "", "title": "Fees", "kind": "publication", "date": "2026-03-01", '
+                b'"date_precision": "month", "certainty": "expected", "sources": "S12", '
+                b'"title": "B"}]',
+            ),
+            JSON_FORMAT,
+        ),
+    ],
+    ids=["csv", "json"],
+)
+def test_a_file_naming_a_column_twice_is_refused_naming_the_column(editor_client, s12, upload, fmt):
+    response = preview(editor_client, "milestone", upload, fmt)
+
+    assert response.context.get("confirm_form") is None
+    assert file_errors(response) == [
+        "The file names the column “title” twice: keep one, so it is clear which value to import."
+    ]
+    assert not Milestone.objects.exists()
+
+
+def test_a_csv_with_an_unbalanced_quote_is_refused_naming_the_line(editor_client, s12):
+    rows = [
+        HEADER,
+        ",Fees statement,publication,2026-03-01,month,expected,S12",
+        ',"Codes of practice,publication,2026-04-01,month,expected,S12',
+        ",Transparency notices,publication,2026-05-01,month,expected,S12",
+    ]
+    upload = SimpleUploadedFile("m.csv", "\n".join(rows).encode())
+
+    response = preview(editor_client, "milestone", upload)
+
+    assert response.context.get("confirm_form") is None
+    assert file_errors(response) == [
+        "The CSV file could not be read: a quote opened on line 3 is never closed (an "
+        "unbalanced quote, or a malformed row). Check that line, then upload the file again."
+    ]
+    assert not Milestone.objects.exists()
+
+
 def test_a_row_with_a_drafts_key_updates_that_draft(editor_client, s12):
     draft = make_milestone(key="M9", status=Status.DRAFT, sources=[s12])
     upload = csv_file(
