@@ -380,15 +380,15 @@ class PublicRecordAdmin(MergeDuplicates, ExportAdmin, HistoryAdmin):
         obj._status_wanted, obj.status = obj.status, saved
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
         record = form.instance
         wanted = getattr(record, "_status_wanted", record.status)
-        if wanted == record.status:
-            return
-        if wanted == Status.PUBLISHED:
-            record.publish(by=request.user)
-        else:
+        # Unpublish before the sources change and publish after: a draft may cite nothing, so
+        # an editor may unpublish a record and remove all its sources in one save.
+        if wanted == Status.DRAFT and record.status != Status.DRAFT:
             record.unpublish(by=request.user)
+        super().save_related(request, form, formsets, change)
+        if wanted == Status.PUBLISHED and record.status != Status.PUBLISHED:
+            record.publish(by=request.user)
 
     # --- List actions ---
 

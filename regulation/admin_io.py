@@ -17,19 +17,26 @@ public records is exported. The rules, each for a reason staff would give:
 - Related records are named by their keys: sources by key (S12), organisations by key (OR08),
   milestones by key, platforms, instruments and topics by slug (snapchat). One unknown name
   refuses the row and says which.
+- A file that cannot be read cleanly is refused as a whole, naming the line or the column: a
+  quote left open in a CSV, or a column named twice (the reader would keep one value, silently).
 - Dates are YYYY-MM-DD with a precision column; a date known to the month is its first day.
 - Importing needs the add permission on the model, and a row that changes a saved record the
   change permission too. Exporting needs the view permission (settings: IMPORT_EXPORT_*).
 """
 
+import csv
 import datetime as dt
+import io
+import json
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import IO, Any
 from uuid import uuid4
 
-from django.core.exceptions import SuspiciousOperation, ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, SuspiciousOperation, ValidationError
 from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -68,6 +75,15 @@ DATE_NOT_MOVED_BY_IMPORT = (
     "date: use the date-change form on the milestone's page, which records why it moved."
 )
 UNKNOWN_KEY = "No {model} has the key {key}. Leave the key blank to add a new one."
+UPLOAD_AGAIN = "Upload the file again to preview and confirm it."
+FORMAT_NOT_OFFERED = "the confirmation names a file format that is not a format this page offers."
+RESOURCE_NOT_OFFERED = (
+    "the confirmation names a kind of record that is not a kind of record this page imports."
+)
+FILE_GONE = (
+    "the file to import is no longer here: it was imported already, or its preview is older "
+    "than a day."
+)
 NO_CHANGE_PERMISSION = "You may add {models} but not change them, and this row changes {record}."
 
 
@@ -469,6 +485,8 @@ class ImportFileStorage(TempFolderStorage):
     any file in the temp folder could be named, shown back row by row and then deleted."""
 
     NAME = re.compile(r"[0-9a-f]{32}\Z")
+    # A preview nobody confirms leaves its file behind; a day is ample time to confirm one.
+    KEPT_FOR = dt.timedelta(days=1)
 
     @staticmethod
     def folder() -> Path:
@@ -480,8 +498,24 @@ class ImportFileStorage(TempFolderStorage):
         return str(self.folder() / self.name)
 
     def save(self, data: bytes) -> None:
+        self.prune()
         with self._open(mode="wb") as file:
             file.write(data)
+
+    def exists(self) -> bool:
+        return Path(self.get_full_path()).is_file()
+
+    @classmethod
+    def prune(cls) -> None:
+        """Remove the files of previews older than KEPT_FOR (each new preview does this, so the
+        folder holds at most a day's uploads without a task of its own)."""
+        oldest = time.time() - cls.KEPT_FOR.total_seconds()
+        for path in cls.folder().glob("*"):
+            try:
+                if cls.NAME.match(path.name) and path.stat().st_mtime < oldest:
+                    path.unlink()
+            except FileNotFoundError:
+                pass  # confirmed, or pruned by another request, meanwhile
 
     def _open(self, mode: str = "r") -> IO:
         if not self.name:
@@ -502,6 +536,77 @@ class SpreadsheetCSV(CSV):
         for row in dataset:
             safe.append([inert(value) if isinstance(value, str) else value for value in row])
         return super().export_data(safe, **kwargs)
+
+
+class UnreadableFile(ValueError):
+    """An uploaded file that cannot be read as rows; its message tells staff what to fix."""
+
+
+DUPLICATE_COLUMN = (
+    "The file names the column “{name}” twice: keep one, so it is clear which value to import."
+)
+UNBALANCED_QUOTE = (
+    "The CSV file could not be read: a quote opened on line {line} is never closed (an "
+    "unbalanced quote, or a malformed row). Check that line, then upload the file again."
+)
+MALFORMED_CSV = (
+    "The CSV file could not be read: the row on line {line} is malformed ({problem}). Check "
+    "that line, then upload the file again."
+)
+MALFORMED_JSON = "The JSON file could not be read: {problem} at line {line} column {column}."
+
+
+def as_text(in_stream: str | bytes, encoding: str | None) -> str:
+    return in_stream.decode(encoding or "utf-8") if isinstance(in_stream, bytes) else in_stream
+
+
+def refuse_duplicates(names: list[str]) -> None:
+    # The readers keep only the last of two columns of one name, silently.
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise UnreadableFile(DUPLICATE_COLUMN.format(name=name))
+        seen.add(name)
+
+
+class ImportCSV(CSV):
+    """CSV read strictly first: a quote left open would otherwise swallow the rest of the file
+    into one cell, and the page would blame a column of a row the editor never wrote."""
+
+    def create_dataset(self, in_stream: str | bytes, **kwargs: Any) -> Any:
+        text = as_text(in_stream, self.encoding)
+        reader = csv.reader(io.StringIO(text), strict=True)
+        header: list[str] | None = None
+        line = 1  # where the row being read begins
+        try:
+            for row in reader:
+                header = row if header is None else header
+                line = reader.line_num + 1
+        except csv.Error as error:
+            template = UNBALANCED_QUOTE if "end of data" in str(error) else MALFORMED_CSV
+            raise UnreadableFile(template.format(line=line, problem=error)) from None
+        refuse_duplicates([name.strip() for name in header or []])
+        return super().create_dataset(text, **kwargs)
+
+
+class ImportJSON(JSON):
+    """JSON whose rows may not name a column twice (json keeps the last value, silently)."""
+
+    def create_dataset(self, in_stream: str | bytes, **kwargs: Any) -> Any:
+        text = as_text(in_stream, self.encoding)
+        try:
+            json.loads(text, object_pairs_hook=self._row)
+        except json.JSONDecodeError as error:
+            message = MALFORMED_JSON.format(
+                problem=error.msg, line=error.lineno, column=error.colno
+            )
+            raise UnreadableFile(message) from None
+        return super().create_dataset(text, **kwargs)
+
+    @staticmethod
+    def _row(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        refuse_duplicates([name for name, _ in pairs])
+        return dict(pairs)
 
 
 class ExportAdmin(ExportMixin):
@@ -534,16 +639,53 @@ class ExportAdmin(ExportMixin):
 class ImportAdmin(ImportExportMixin, ExportAdmin):
     """Import from CSV or JSON, previewed, all or nothing (see the module's docstring)."""
 
+    @property
+    def import_formats(self) -> list:
+        return [ImportCSV, ImportJSON]
+
+    def add_data_read_fail_error_to_form(self, form: Any, error: Exception) -> None:
+        if isinstance(error, UnreadableFile):
+            form.add_error("import_file", str(error))
+        else:
+            super().add_data_read_fail_error_to_form(form, error)
+
     def get_import_data_kwargs(self, **kwargs: Any) -> dict[str, Any]:
         # django-import-export rolls back on a row's validation error only when asked to;
         # otherwise the confirmation would save the good rows and drop the bad ones.
         return {**super().get_import_data_kwargs(**kwargs), "rollback_on_validation_errors": True}
+
+    def process_import(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        """The confirmation's hidden fields come back from the browser: check them before
+        django-import-export uses them as list indexes and a file name."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        problem = form.is_valid() and self.confirmation_problem(request, form.cleaned_data)
+        if problem:
+            messages.error(request, f"Nothing was imported: {problem}")
+            return self.import_page(request, status=400)
+        return super().process_import(request, **kwargs)
+
+    def confirmation_problem(self, request: HttpRequest, data: dict[str, Any]) -> str:
+        if not is_index(data["format"], self.get_import_formats()):
+            return f"{FORMAT_NOT_OFFERED} {UPLOAD_AGAIN}"
+        resource = data.get("resource") or "0"
+        if not is_index(resource, self.get_import_resource_classes(request)):
+            return f"{RESOURCE_NOT_OFFERED} {UPLOAD_AGAIN}"
+        # A malformed name is refused as suspicious (400) by the storage itself.
+        if not ImportFileStorage(name=data["import_file_name"]).exists():
+            return f"{FILE_GONE} {UPLOAD_AGAIN}"
+        return ""
 
     def process_result(self, result: Any, request: HttpRequest) -> HttpResponse:
         if not (result.has_errors() or result.has_validation_errors()):
             return super().process_result(result, request)
         # The confirmation found a bad row (the records changed since the preview, or the
         # request was built by hand): nothing was imported. Show why, as the preview does.
+        return self.import_page(request, result=result)
+
+    def import_page(self, request: HttpRequest, result: Any = None, status: int = 200):
+        """The import page with a fresh upload form, and the result of a refused import."""
         form = self.get_import_form_class(request)(
             self.get_import_formats(), self.get_import_resource_classes(request)
         )
@@ -558,4 +700,9 @@ class ImportAdmin(ImportExportMixin, ExportAdmin):
             "fields_list": [],
         }
         request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context)
+        return TemplateResponse(request, [self.import_template_name], context, status=status)
+
+
+def is_index(value: Any, options: list) -> bool:
+    """Whether a form's value is the position of one of the options ("-1" is not)."""
+    return re.fullmatch(r"[0-9]+", str(value)) is not None and int(value) < len(options)

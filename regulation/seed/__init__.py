@@ -9,7 +9,8 @@ staff have not changed it since a release set it; otherwise it keeps the staff's
 the conflict for an editor (SeedConflict).
 
 Every entry is checked before anything is written; a bad release is refused as a whole, with one
-line per problem naming the file, the entry, the field and what is wrong.
+line per problem naming the file, the entry, the field and what is wrong; the releases after it
+are not planned, since each builds on the ones before.
 """
 
 from pathlib import Path
@@ -54,8 +55,7 @@ def load_seed(
         pending = [release for release in releases if release.name not in applied]
         if not pending:
             return report
-        _plan(releases, facts, curation)
-        errors = [line for release in pending for line in release.errors]
+        errors = _plan(releases, facts, curation)
         if errors:
             raise SeedError(errors)
         memory = Memory()
@@ -72,13 +72,21 @@ def load_seed(
     return report
 
 
-def _plan(releases: list[Release], facts: dict | None, curation: dict | None) -> None:
+def _plan(releases: list[Release], facts: dict | None, curation: dict | None) -> list[str]:
+    """Plan the releases in order; the errors of the first that fails, or none.
+
+    Each release builds on what the ones before it define (sources, curation), so planning stops
+    at the first failure: a later release planned without it would report only the confusion.
+    """
     planner = Planner()
     for n, release in enumerate(releases):
         if n == 0:
             planner.plan(release, facts, curation)
         else:
             planner.plan(release)
+        if release.errors:
+            return release.errors
+    return []
 
 
 def _wait_for_other_seed_runs() -> None:

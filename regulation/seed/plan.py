@@ -244,11 +244,34 @@ class Release:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SeedError(f"{path.name}: cannot read the file ({error.strerror})") from error
+    except UnicodeDecodeError as error:
+        raise SeedError(f"{path.name}: not UTF-8 text ({error.reason})") from error
+    if not text.strip():
+        raise SeedError(f"{path.name}: the file is empty")
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as error:
-        raise SeedError(f"{path.name}: unreadable JSON ({error})") from error
+        # A file cut short in a copy is the usual cause; the position helps find the damage.
+        raise SeedError(
+            f"{path.name}: unreadable JSON (cut short or damaged?): {error.msg} "
+            f"at line {error.lineno} column {error.colno}"
+        ) from error
+
+
+JSON_KINDS = {
+    list: "a list",
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "true or false",
+}
+
+
+def json_kind(value: Any) -> str:
+    return "null" if value is None else JSON_KINDS.get(type(value), type(value).__name__)
 
 
 def read_manifest(path: Path) -> list[Release]:
@@ -295,7 +318,9 @@ class Planner:
             release.errors.extend(error.lines)
             return {}
         if not isinstance(data, dict):
-            release.errors.append(f"{path.name}: expected a JSON object at the top level")
+            release.errors.append(
+                f"{path.name}: expected a JSON object at the top level, not {json_kind(data)}"
+            )
             return {}
         return data
 
@@ -672,8 +697,13 @@ class _ReleasePlan:
         indicators: dict[str, Spec] = {}
         for entry in self.sections["statistics"]:
             group = groups.get(entry["id"]) or self._own_group(entry)
-            if group["slug"] not in indicators and (Indicator, group["slug"]) not in (
-                self.planner.known
+            # A group named only by a later release's indicator_group_members has no members
+            # list: it must be an indicator an earlier release made (else reported just below).
+            defined = "members" in group
+            if (
+                defined
+                and group["slug"] not in indicators
+                and (Indicator, group["slug"]) not in (self.planner.known)
             ):
                 indicators[group["slug"]] = self._indicator(entry, group, by_id)
             if (Indicator, group["slug"]) not in self.planner.known:

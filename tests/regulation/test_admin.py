@@ -176,6 +176,32 @@ def test_it_refuses_to_publish_an_organisation_without_a_source(editor_client):
     assert PUBLISH_WITHOUT_SOURCE in response.context["adminform"].form.errors["sources"]
 
 
+def test_unpublishing_a_record_and_removing_all_its_sources_in_one_save_is_allowed(
+    editor_client, editor
+):
+    milestone = make_milestone(status=Status.PUBLISHED)
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+
+    # The form without a sources value unselects them all; a draft may cite nothing.
+    response = editor_client.post(url, milestone_form(milestone, status="draft"))
+
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.status == Status.DRAFT
+    assert not milestone.sources.exists()
+
+
+def test_keeping_a_record_published_while_removing_all_its_sources_is_refused(editor_client):
+    milestone = make_milestone(status=Status.PUBLISHED)
+    url = reverse("admin:regulation_milestone_change", args=[milestone.pk])
+
+    response = editor_client.post(url, milestone_form(milestone))
+
+    assert response.status_code == 200
+    assert PUBLISH_WITHOUT_SOURCE in response.context["adminform"].form.errors["sources"]
+    assert milestone.sources.exists()
+
+
 def test_every_public_record_admin_uses_the_publishing_rule():
     from regulation.admin import PublicRecordAdmin, PublicRecordForm
 

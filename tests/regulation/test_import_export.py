@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import re
 import tempfile
 import uuid
@@ -294,6 +295,65 @@ def test_a_row_that_fails_at_confirmation_imports_nothing_and_says_why(editor_cl
 # --- Updates --------------------------------------------------------------------------------
 
 
+def file_errors(response) -> list[str]:
+    """What the upload form says about the file itself."""
+    return response.context["form"].errors.get("import_file", [])
+
+
+HEADER = "key,title,kind,date,date_precision,certainty,sources"
+
+
+@pytest.mark.parametrize(
+    ("upload", "fmt"),
+    [
+        (
+            SimpleUploadedFile(
+                "m.csv",
+                f"{HEADER},title\n,Fees,publication,2026-03-01,month,expected,S12,B\n".encode(),
+            ),
+            CSV_FORMAT,
+        ),
+        (
+            SimpleUploadedFile(
+                "m.json",
+                b'[{"key": "", "title": "Fees", "kind": "publication", "date": "2026-03-01", '
+                b'"date_precision": "month", "certainty": "expected", "sources": "S12", '
+                b'"title": "B"}]',
+            ),
+            JSON_FORMAT,
+        ),
+    ],
+    ids=["csv", "json"],
+)
+def test_a_file_naming_a_column_twice_is_refused_naming_the_column(editor_client, s12, upload, fmt):
+    response = preview(editor_client, "milestone", upload, fmt)
+
+    assert response.context.get("confirm_form") is None
+    assert file_errors(response) == [
+        "The file names the column “title” twice: keep one, so it is clear which value to import."
+    ]
+    assert not Milestone.objects.exists()
+
+
+def test_a_csv_with_an_unbalanced_quote_is_refused_naming_the_line(editor_client, s12):
+    rows = [
+        HEADER,
+        ",Fees statement,publication,2026-03-01,month,expected,S12",
+        ',"Codes of practice,publication,2026-04-01,month,expected,S12',
+        ",Transparency notices,publication,2026-05-01,month,expected,S12",
+    ]
+    upload = SimpleUploadedFile("m.csv", "\n".join(rows).encode())
+
+    response = preview(editor_client, "milestone", upload)
+
+    assert response.context.get("confirm_form") is None
+    assert file_errors(response) == [
+        "The CSV file could not be read: a quote opened on line 3 is never closed (an "
+        "unbalanced quote, or a malformed row). Check that line, then upload the file again."
+    ]
+    assert not Milestone.objects.exists()
+
+
 def test_a_row_with_a_drafts_key_updates_that_draft(editor_client, s12):
     draft = make_milestone(key="M9", status=Status.DRAFT, sources=[s12])
     upload = csv_file(
@@ -396,6 +456,48 @@ def test_a_confirmation_cannot_name_a_file_it_did_not_upload(editor_client, s12)
         assert not Milestone.objects.exists()
     finally:
         other.unlink()
+
+
+@pytest.mark.parametrize(
+    ("hidden", "message"),
+    [
+        ({"import_file_name": uuid.uuid4().hex}, "the file to import is no longer here"),
+        ({"format": "7"}, "not a format this page offers"),
+        ({"format": "-1"}, "not a format this page offers"),
+        ({"format": "csv"}, "not a format this page offers"),
+        ({"resource": "9"}, "not a kind of record this page imports"),
+        ({"resource": "-1"}, "not a kind of record this page imports"),
+    ],
+    ids=["unknown file", "format 7", "format -1", "format csv", "resource 9", "resource -1"],
+)
+def test_a_confirmation_with_a_tampered_hidden_field_is_refused_and_imports_nothing(
+    editor_client, s12, hidden, message
+):
+    previewed = preview(editor_client, "milestone", csv_file([milestone_row()]))
+    form = previewed.context["confirm_form"]
+    data = {**{name: form[name].value() for name in form.fields}, **hidden}
+
+    response = editor_client.post(reverse("admin:regulation_milestone_process_import"), data)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not Milestone.objects.exists()
+
+
+def test_a_preview_never_confirmed_is_removed_after_a_day(editor_client, s12, upload_folder):
+    upload_folder.mkdir()
+    stale, recent = upload_folder / uuid.uuid4().hex, upload_folder / uuid.uuid4().hex
+    for path, age in ((stale, dt.timedelta(hours=25)), (recent, dt.timedelta(hours=23))):
+        path.write_text("key,title\n")
+        then = (dt.datetime.now(tz=dt.UTC) - age).timestamp()
+        os.utime(path, (then, then))
+
+    previewed = preview(editor_client, "milestone", csv_file([milestone_row()]))
+
+    assert previewed.context["confirm_form"] is not None
+    assert not stale.exists()
+    assert recent.exists()
+    assert len(list(upload_folder.iterdir())) == 2  # the recent one and the new preview
 
 
 def test_a_row_changing_a_saved_record_needs_the_change_permission(s12):

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from regulation.models import FactRelease, Milestone, Source
 from regulation.seed import SeedError, load_seed
 from regulation.seed.parsing import source_date
-from tests.regulation.release_files import corrupted, write_manifest
+from tests.regulation.release_files import corrupted, update, write_manifest
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +128,86 @@ def test_an_unreadable_release_file_is_named(tmp_path):
 
     with pytest.raises(SeedError, match=r"^curation\.json: unreadable JSON"):
         load_seed(manifest)
+
+
+MALFORMED_FILES = [
+    (
+        '{"milestones": [{"id": "M01", "da',
+        "osa-facts.json: unreadable JSON (cut short or damaged?): Unterminated string ",
+    ),
+    ("", "osa-facts.json: the file is empty"),
+    ("  \n", "osa-facts.json: the file is empty"),
+    ("[]", "osa-facts.json: expected a JSON object at the top level, not a list"),
+    ('"facts"', "osa-facts.json: expected a JSON object at the top level, not a string"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "start"), MALFORMED_FILES, ids=["cut short", "empty", "blank", "a list", "a string"]
+)
+def test_a_malformed_release_file_is_named_and_no_later_release_is_planned(tmp_path, text, start):
+    manifest = write_manifest(tmp_path, update())
+    (tmp_path / "osa-facts.json").write_text(text)
+
+    with pytest.raises(SeedError) as raised:
+        load_seed(manifest)
+
+    # One line, about the file: release 2 (which needs release 1's sources and curation) is
+    # not planned on top of a release that failed.
+    assert len(raised.value.lines) == 1
+    assert raised.value.lines[0].startswith(start)
+    assert not FactRelease.objects.exists()
+    assert not Source.objects.exists()
+
+
+def test_a_malformed_curation_file_stops_the_releases_after_it(tmp_path):
+    manifest = write_manifest(tmp_path, update())
+    (tmp_path / "curation.json").write_text('["indicator_groups"]')
+
+    with pytest.raises(SeedError) as raised:
+        load_seed(manifest)
+
+    assert raised.value.lines == [
+        "curation.json: expected a JSON object at the top level, not a list"
+    ]
+    assert not FactRelease.objects.exists()
+
+
+def test_a_release_with_bad_entries_stops_the_releases_after_it(tmp_path):
+    later = update()
+    later["facts"]["milestones"][0]["source_ids"] = ["S500"]
+    manifest = write_manifest(
+        tmp_path, update(), later, facts=corrupted(drop_field("milestones", "M05", "event"))
+    )
+
+    with pytest.raises(SeedError) as raised:
+        load_seed(manifest)
+
+    assert raised.value.lines == ["osa-facts.json: M05: event: missing"]
+    assert not FactRelease.objects.exists()
+
+
+def test_a_figure_added_to_an_indicator_no_release_made_is_named(tmp_path):
+    figure = {
+        "id": "ST99",
+        "metric": "A synthetic test figure",
+        "value": "12",
+        "period": "2025",
+        "coverage": "UK",
+        "data_publisher": "Ofcom",
+        "source_ids": ["S113"],
+        "status": "confirmed",
+        "notes": "",
+    }
+    later = update(statistics=[figure])
+    later["curation"]["indicator_group_members"] = {"no-such-indicator": ["ST99"]}
+
+    with pytest.raises(SeedError) as raised:
+        load_seed(write_manifest(tmp_path, later))
+
+    assert raised.value.lines == [
+        "update-2.json: ST99: indicator: unknown indicator 'no-such-indicator'"
+    ]
 
 
 @pytest.mark.parametrize(
