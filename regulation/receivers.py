@@ -48,9 +48,9 @@ def drop_sqlite_citation_triggers(sender, using: str, **kwargs) -> None:
             sqlite_citations.drop_triggers(cursor)
 
 
-def install_sqlite_citation_triggers(sender, using: str, apps, **kwargs) -> None:
+def install_sqlite_citation_triggers(sender, using: str, apps=global_apps, **kwargs) -> None:
     """After migrating: the triggers again, made from the migrated models (once migration 0019,
-    which makes the tables they write to, is applied)."""
+    which makes the tables they write to, is applied). A flush sends no apps: the models then."""
     connection = connections[using]
     if connection.vendor != "sqlite":
         return
